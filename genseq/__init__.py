@@ -1,0 +1,3 @@
+"""genseq: generative music and motion sequences."""
+
+__version__ = "0.1.0"

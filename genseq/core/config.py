@@ -1,0 +1,71 @@
+"""Validated configs (pydantic). Unknown keys are errors; each checkpoint records the full config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from genseq.core.errors import GenseqError
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelConfig(StrictModel):
+    """The stacked recurrent network; the cell type is a parameter so users can compare them."""
+
+    cell: Literal["lstm", "gru", "rnn"] = "lstm"
+    hidden_size: int = Field(256, ge=1)
+    num_layers: int = Field(3, ge=1)
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    # Graves (2013): the input feeds every layer and every layer feeds the output head
+    input_to_all_layers: bool = True
+
+
+class TrainConfig(StrictModel):
+    epochs: int = Field(100, ge=1)
+    batch_size: int = Field(32, ge=1)
+    seq_len: int = Field(128, ge=2)
+    lr: float = Field(2e-3, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    grad_clip: float = Field(1.0, gt=0)
+    patience: int = Field(8, ge=1, description="epochs without a better validation loss before stopping")
+    lr_decay: float = Field(0.5, gt=0, le=1, description="learning-rate factor after patience//2 epochs without progress")
+    seed: int = 0
+    max_minutes: float | None = Field(None, gt=0, description="stop after this much training time")
+    max_batches_per_epoch: int | None = Field(None, ge=1, description="dry-run/smoke-test cap")
+    valid_fraction: float = Field(0.1, gt=0, lt=1)
+    test_fraction: float = Field(0.1, ge=0, lt=1)
+    transpose: int = Field(0, ge=0, le=12, description="random transposition in [-n, n] semitones (melody)")
+
+
+class MusicConfig(StrictModel):
+    representation: Literal["melody", "pianoroll"] = "melody"
+    steps_per_quarter: int = Field(4, ge=1, le=24)
+    model: ModelConfig = ModelConfig()
+    train: TrainConfig = TrainConfig()
+
+
+def load_yaml_config(path: str | Path, model: type[StrictModel]) -> StrictModel:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise GenseqError("no such config file", path) from None
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise GenseqError(f"cannot read config ({exc.__class__.__name__})", path) from None
+    if not isinstance(raw, dict):
+        raise GenseqError("config must be a mapping of keys to values", path)
+    return validate_config(raw, model, path)
+
+
+def validate_config(raw: dict, model: type[StrictModel], source: str | Path | None = None) -> StrictModel:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise GenseqError(f"invalid config: {problems}", source) from None

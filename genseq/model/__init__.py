@@ -1,0 +1,1 @@
+"""Tensors only: the stacked recurrent model, its heads, training, sampling, checkpoints."""

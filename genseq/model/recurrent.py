@@ -1,0 +1,62 @@
+"""One stacked recurrent model; the cell (LSTM, GRU, plain RNN) is a config parameter.
+
+Every layer reads the input (and the layer below) and every layer's state feeds the output
+head, so the head sees several time scales at once (Graves 2013, "skip connections").
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from genseq.core.config import ModelConfig
+
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+State = list  # one entry per layer: a tensor, or an (h, c) tuple for LSTM
+
+
+class StackedRecurrent(nn.Module):
+    def __init__(self, config: ModelConfig, input_size: int, output_size: int):
+        super().__init__()
+        self.config = config
+        cell = CELLS[config.cell]
+        hidden = config.hidden_size
+        self.layers = nn.ModuleList()
+        for index in range(config.num_layers):
+            layer_input = input_size if index == 0 else hidden + (input_size if config.input_to_all_layers else 0)
+            self.layers.append(cell(layer_input, hidden, batch_first=True))
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(hidden * config.num_layers, output_size)
+
+    def forward(self, inputs: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """inputs (B, T, F) -> output logits/parameters (B, T, O) and the new state."""
+        state = state or [None] * len(self.layers)
+        layer_outputs, new_state = [], []
+        below = inputs
+        for index, (layer, layer_state) in enumerate(zip(self.layers, state)):
+            layer_in = below
+            if index > 0:
+                layer_in = self.dropout(below)
+                if self.config.input_to_all_layers:
+                    layer_in = torch.cat([layer_in, inputs], dim=-1)
+            below, layer_state = layer(layer_in, layer_state)
+            layer_outputs.append(below)
+            new_state.append(layer_state)
+        features = self.dropout(torch.cat(layer_outputs, dim=-1))
+        return self.head(features), new_state
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """The GPU when there is one (or the device the user names), else the CPU."""
+    if requested:
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")

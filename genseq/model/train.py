@@ -1,0 +1,219 @@
+"""The one training loop for every domain: windows of encoded pieces, validation each epoch,
+best checkpoint kept, early stopping, gradient clipping, resumable, seeded.
+
+Resuming is exact: each epoch draws its randomness from (seed, epoch), so an interrupted
+run resumed from ``last.pt`` continues as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from genseq.core.atomic import ensure_writable_dir
+from genseq.core.config import ModelConfig, TrainConfig
+from genseq.core.errors import GenseqError
+from genseq.model import heads
+from genseq.model.checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
+from genseq.model.recurrent import StackedRecurrent, count_parameters, pick_device
+
+
+class Piece(Protocol):
+    inputs: np.ndarray
+    targets: np.ndarray
+
+
+class PieceSource(Protocol):
+    def epoch(self, rng: np.random.Generator) -> Sequence[Piece]:
+        """The training pieces of one epoch (augmented with `rng` where the domain augments)."""
+
+
+@dataclass
+class ModelSpec:
+    """What a domain tells the trainer: the sizes and head, plus what goes into the checkpoint."""
+
+    kind: str  # "music" or "dance"
+    head: str
+    input_size: int
+    output_size: int
+    representation: dict
+    config: dict  # the full validated config of the run, recorded in every checkpoint
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_checkpoint: Path
+    best_valid_loss: float
+    epochs_run: int
+    train_seconds: float
+    params: int
+    history: list[dict] = field(default_factory=list)
+    stopped_because: str = ""
+
+
+def build_model(spec_or_payload: ModelSpec | dict, model_config: ModelConfig | None = None) -> StackedRecurrent:
+    if isinstance(spec_or_payload, dict):
+        payload = spec_or_payload
+        config = ModelConfig.model_validate(payload["config"]["model"])
+        return StackedRecurrent(config, payload["input_size"], payload["output_size"])
+    return StackedRecurrent(model_config, spec_or_payload.input_size, spec_or_payload.output_size)
+
+
+def make_windows(lengths: Sequence[int], seq_len: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    """Cut every piece into windows of at most seq_len steps at a random phase; each step once."""
+    windows = []
+    for index, length in enumerate(lengths):
+        offset = int(rng.integers(0, min(seq_len, length))) if length > seq_len else 0
+        cuts = [0] + list(range(offset or seq_len, length, seq_len)) + [length]
+        windows.extend((index, a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a)
+    rng.shuffle(windows)
+    return windows
+
+
+def collate(pieces: Sequence[Piece], spans: Sequence[tuple[int, int, int]], device: torch.device):
+    """Pad windows into (B, T, F) inputs, targets and a (B, T) mask of real steps."""
+    longest = max(b - a for _, a, b in spans)
+    first = pieces[spans[0][0]]
+    inputs = np.zeros((len(spans), longest, first.inputs.shape[1]), dtype=np.float32)
+    targets = np.zeros((len(spans), longest) + first.targets.shape[1:], dtype=first.targets.dtype)
+    mask = np.zeros((len(spans), longest), dtype=np.float32)
+    for row, (index, a, b) in enumerate(spans):
+        inputs[row, : b - a] = pieces[index].inputs[a:b]
+        targets[row, : b - a] = pieces[index].targets[a:b]
+        mask[row, : b - a] = 1.0
+    return (torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device), torch.from_numpy(mask).to(device))
+
+
+@torch.no_grad()
+def step_losses_of(model: StackedRecurrent, pieces: Sequence[Piece], head: str, device: torch.device, batch_size: int = 32):
+    """Per piece: the NLL of every predicted step and the argmax prediction (categorical heads)."""
+    model.eval()
+    order = sorted(range(len(pieces)), key=lambda i: len(pieces[i].inputs))
+    results: list = [None] * len(pieces)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        spans = [(i, 0, len(pieces[i].inputs)) for i in chunk]
+        inputs, targets, mask = collate(pieces, spans, device)
+        outputs, _ = model(inputs)
+        losses = heads.step_losses(head, outputs, targets).cpu().numpy()
+        predictions = outputs.argmax(-1).cpu().numpy() if head == "categorical" else None
+        for row, (i, _, length) in enumerate(spans):
+            results[i] = (losses[row, :length], None if predictions is None else predictions[row, :length])
+    return results
+
+
+def mean_loss(model, pieces, head, device) -> float:
+    per_piece = step_losses_of(model, pieces, head, device)
+    total = sum(float(losses.sum()) for losses, _ in per_piece)
+    return total / max(1, sum(len(losses) for losses, _ in per_piece))
+
+
+def train(
+    spec: ModelSpec,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    source: PieceSource,
+    valid_pieces: Sequence[Piece],
+    run_dir: str | Path,
+    device: str | None = None,
+    progress: Callable[[dict], None] | None = None,
+    show_progress: bool = True,
+) -> TrainResult:
+    run_dir = ensure_writable_dir(run_dir)
+    if not valid_pieces:
+        raise GenseqError("no validation pieces: need at least one piece to validate on", run_dir)
+    torch_device = pick_device(device)
+    torch.manual_seed(train_config.seed)
+    model = build_model(spec, model_config).to(torch_device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    state = {"epoch": 0, "best_valid_loss": math.inf, "bad_epochs": 0, "train_seconds": 0.0, "history": []}
+    last_path = run_dir / LAST
+    if last_path.exists():
+        state = resume_state(last_path, spec, model, optimizer, torch_device)
+
+    def payload(epoch_state: dict, with_optimizer: bool) -> dict:
+        data = {
+            "kind": spec.kind, "head": spec.head, "input_size": spec.input_size, "output_size": spec.output_size,
+            "representation": spec.representation, "config": spec.config, "params": count_parameters(model),
+            "state_dict": model.state_dict(), "train_state": epoch_state,
+        }
+        if with_optimizer:
+            data["optimizer"] = optimizer.state_dict()
+        return data
+
+    stopped = "reached the epoch limit"
+    while state["epoch"] < train_config.epochs:
+        if state["bad_epochs"] >= train_config.patience:
+            stopped = f"early stop: no better validation loss in {train_config.patience} epochs"
+            break
+        if train_config.max_minutes and state["history"]:
+            epoch_seconds = state["history"][-1]["seconds"]
+            if state["train_seconds"] + epoch_seconds > train_config.max_minutes * 60:
+                stopped = f"time budget of {train_config.max_minutes} minutes"
+                break
+        epoch = state["epoch"] + 1
+        started = time.perf_counter()
+        train_loss = run_epoch(model, optimizer, spec.head, train_config, source, epoch, torch_device, show_progress)
+        valid_loss = mean_loss(model, valid_pieces, spec.head, torch_device)
+        seconds = time.perf_counter() - started
+        improved = valid_loss < state["best_valid_loss"] - 1e-6
+        state["best_valid_loss"] = min(valid_loss, state["best_valid_loss"])
+        state["bad_epochs"] = 0 if improved else state["bad_epochs"] + 1
+        if state["bad_epochs"] and state["bad_epochs"] % max(1, train_config.patience // 2) == 0:
+            for group in optimizer.param_groups:
+                group["lr"] *= train_config.lr_decay
+        record = {"epoch": epoch, "train_loss": train_loss, "valid_loss": valid_loss, "seconds": seconds,
+                  "lr": optimizer.param_groups[0]["lr"], "best": improved}
+        state = {**state, "epoch": epoch, "train_seconds": state["train_seconds"] + seconds, "history": state["history"] + [record]}
+        if improved:
+            save_checkpoint(run_dir / BEST, payload(state, with_optimizer=False))
+        save_checkpoint(last_path, payload(state, with_optimizer=True))
+        if show_progress:
+            tqdm.write(f"epoch {epoch}: train {train_loss:.4f}  valid {valid_loss:.4f}{'  (best)' if improved else ''}  {seconds:.1f}s")
+        if progress:
+            progress({**record, "epochs": train_config.epochs})
+    return TrainResult(run_dir, run_dir / BEST, state["best_valid_loss"], state["epoch"], state["train_seconds"],
+                       count_parameters(model), state["history"], stopped)
+
+
+def resume_state(last_path: Path, spec: ModelSpec, model, optimizer, device) -> dict:
+    saved = load_checkpoint(last_path, kind=spec.kind, map_location=device)
+    if saved["config"] != spec.config or saved["representation"] != spec.representation:
+        raise GenseqError("run folder holds a run with another config or representation; use a new --out folder", last_path.parent)
+    model.load_state_dict(saved["state_dict"])
+    optimizer.load_state_dict(saved["optimizer"])
+    return saved["train_state"]
+
+
+def run_epoch(model, optimizer, head, config: TrainConfig, source: PieceSource, epoch, device, show_progress) -> float:
+    rng = np.random.default_rng([config.seed, epoch])
+    torch.manual_seed(config.seed * 100_003 + epoch)
+    pieces = source.epoch(rng)
+    windows = make_windows([len(p.inputs) for p in pieces], config.seq_len, rng)
+    batches = [windows[i : i + config.batch_size] for i in range(0, len(windows), config.batch_size)]
+    if config.max_batches_per_epoch:
+        batches = batches[: config.max_batches_per_epoch]
+    model.train()
+    total, frames = 0.0, 0.0
+    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False, disable=not show_progress)
+    for spans in bar:
+        inputs, targets, mask = collate(pieces, spans, device)
+        outputs, _ = model(inputs)
+        losses = heads.step_losses(head, outputs, targets) * mask
+        loss = losses.sum() / mask.sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        total += float(losses.detach().sum())
+        frames += float(mask.sum())
+        bar.set_postfix(loss=f"{total / frames:.3f}")
+    return total / max(frames, 1.0)

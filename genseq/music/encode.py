@@ -1,0 +1,226 @@
+"""Encodings of a NoteSequence for the sequence model: melody events and piano-roll frames.
+
+Both share one layout: step t of the model reads the previous step's value plus the metric
+position of step t (three time scales: position in the beat, in the bar, and bar in a
+4-bar phrase) and predicts the value at step t. A piece of T steps gives T-1 predictions:
+the first step is never predicted (the Nottingham benchmark's protocol).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from genseq.core.errors import GenseqError
+from genseq.core.notes import PITCH, START, NoteSequence, bar_positions
+
+PIANO_LOW, PIANO_KEYS = 21, 88
+PHRASE_BARS = 4
+REST, HOLD, FIRST_PITCH_EVENT = 0, 1, 2
+
+
+@dataclass
+class EncodedPiece:
+    """Model-ready arrays of one piece: inputs (T, F) float32 and targets (T,) int64 or (T, K) float32."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+def one_hot(indices: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros((len(indices), size), dtype=np.float32)
+    out[np.arange(len(indices)), indices] = 1.0
+    return out
+
+
+class MetricFeatures:
+    """Position of each step in the beat, the bar and the phrase, as one-hot blocks."""
+
+    def __init__(self, steps_per_quarter: int):
+        self.steps_per_quarter = steps_per_quarter
+        self.bar_slots = steps_per_quarter * 8  # up to two whole notes per bar (e.g. 8/4, 16/8)
+        self.size = steps_per_quarter + self.bar_slots + PHRASE_BARS
+
+    def for_steps(self, time_signatures, steps: np.ndarray) -> np.ndarray:
+        """Features (len(steps), size) of absolute steps under the given time signatures."""
+        in_bar, bar = bar_positions(time_signatures, self.steps_per_quarter, steps)
+        step = np.asarray(steps)
+        return np.concatenate(
+            [
+                one_hot(step % self.steps_per_quarter, self.steps_per_quarter),
+                one_hot(in_bar % self.bar_slots, self.bar_slots),
+                one_hot(bar % PHRASE_BARS, PHRASE_BARS),
+            ],
+            axis=1,
+        )
+
+
+class Encoding:
+    """What a representation tells the model: sizes, head, and how values become inputs."""
+
+    name: str
+    head: str  # "categorical" or "bernoulli"
+    value_size: int
+
+    def __init__(self, steps_per_quarter: int):
+        self.steps_per_quarter = steps_per_quarter
+        self.metric = MetricFeatures(steps_per_quarter)
+
+    @property
+    def input_size(self) -> int:
+        return self.value_size + self.metric.size
+
+    def metadata(self) -> dict:
+        return {"name": self.name, "steps_per_quarter": self.steps_per_quarter}
+
+    def values(self, sequence: NoteSequence) -> np.ndarray:
+        raise NotImplementedError
+
+    def value_vectors(self, values: np.ndarray) -> np.ndarray:
+        """Model-input vectors (T, value_size) of encoded values."""
+        raise NotImplementedError
+
+    def value_vectors_torch(self, values):
+        """The same for a batch of sampled values (B, ...) -> (B, value_size), on their device."""
+        raise NotImplementedError
+
+    def silence(self) -> np.ndarray:
+        """One step of nothing playing: the lead-in when there is no primer."""
+        raise NotImplementedError
+
+    def to_sequence(self, values: np.ndarray, qpm: float, time_signatures, name: str = "") -> NoteSequence:
+        raise NotImplementedError
+
+    def encode(self, sequence: NoteSequence) -> EncodedPiece:
+        if sequence.steps_per_quarter != self.steps_per_quarter:
+            raise GenseqError(
+                f"quantised at {sequence.steps_per_quarter} steps per quarter, model expects {self.steps_per_quarter}",
+                sequence.name or None,
+            )
+        values = self.values(sequence)
+        steps = len(values)
+        metric = self.metric.for_steps(sequence.time_signatures, np.arange(steps))
+        inputs = np.concatenate([self.value_vectors(values[:-1]), metric[1:]], axis=1)
+        targets = values[1:].astype(np.float32 if self.head == "bernoulli" else np.int64)
+        return EncodedPiece(inputs, targets)
+
+
+class PianorollEncoding(Encoding):
+    """88 keys (MIDI 21..108) per step, predicted as 88 independent Bernoullis."""
+
+    name = "pianoroll"
+    head = "bernoulli"
+    value_size = PIANO_KEYS
+
+    def values(self, sequence: NoteSequence) -> np.ndarray:
+        roll = np.zeros((sequence.total_steps, PIANO_KEYS), dtype=np.float32)
+        for pitch, _, start, end, _ in sequence.notes.tolist():
+            if PIANO_LOW <= pitch < PIANO_LOW + PIANO_KEYS:
+                roll[start:end, pitch - PIANO_LOW] = 1.0
+        return roll
+
+    def value_vectors(self, values: np.ndarray) -> np.ndarray:
+        return values.astype(np.float32).reshape(-1, PIANO_KEYS)
+
+    def value_vectors_torch(self, values):
+        return values.float()
+
+    def silence(self) -> np.ndarray:
+        return np.zeros((1, PIANO_KEYS), dtype=np.float32)
+
+    def to_sequence(self, values, qpm, time_signatures, name="", velocity: int = 80) -> NoteSequence:
+        """Frames to notes: a key held over consecutive frames is one note (as the benchmark files are written)."""
+        roll = np.asarray(values, dtype=bool)
+        padded = np.zeros((len(roll) + 2, PIANO_KEYS), dtype=np.int8)
+        padded[1:-1] = roll
+        change = np.diff(padded, axis=0)
+        rows = []
+        for key in range(PIANO_KEYS):
+            starts = np.flatnonzero(change[:, key] == 1)
+            ends = np.flatnonzero(change[:, key] == -1)
+            rows.extend((PIANO_LOW + key, velocity, s, e, 0) for s, e in zip(starts, ends))
+        notes = np.array(rows, dtype=np.int32).reshape(-1, 5)
+        notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))] if len(notes) else notes
+        return NoteSequence(notes, self.steps_per_quarter, qpm, list(time_signatures), len(roll), name)
+
+
+class MelodyEncoding(Encoding):
+    """One monophonic line (the highest voice) as events per step: rest, hold, or note-on of a pitch."""
+
+    name = "melody"
+    head = "categorical"
+
+    def __init__(self, steps_per_quarter: int, min_pitch: int = 36, max_pitch: int = 96):
+        super().__init__(steps_per_quarter)
+        self.min_pitch, self.max_pitch = min_pitch, max_pitch
+        self.value_size = FIRST_PITCH_EVENT + max_pitch - min_pitch + 1
+
+    def metadata(self) -> dict:
+        return {**super().metadata(), "min_pitch": self.min_pitch, "max_pitch": self.max_pitch}
+
+    def fold_pitch(self, pitch: int) -> int:
+        """Move a pitch by octaves into the model's range."""
+        while pitch < self.min_pitch:
+            pitch += 12
+        while pitch > self.max_pitch:
+            pitch -= 12
+        return pitch
+
+    def values(self, sequence: NoteSequence) -> np.ndarray:
+        """Skyline melody: at each step the highest sounding note; a note-on where it starts."""
+        top_pitch = np.full(sequence.total_steps, -1, dtype=np.int64)
+        top_start = np.full(sequence.total_steps, -1, dtype=np.int64)
+        for pitch, _, start, end, _ in sequence.notes.tolist():
+            span = slice(start, end)
+            higher = top_pitch[span] < pitch
+            top_pitch[span] = np.where(higher, pitch, top_pitch[span])
+            top_start[span] = np.where(higher, start, top_start[span])
+        events = np.full(sequence.total_steps, REST, dtype=np.int64)
+        steps = np.arange(sequence.total_steps)
+        sounding = top_pitch >= 0
+        changed = np.r_[True, (top_pitch[1:] != top_pitch[:-1]) | (top_start[1:] != top_start[:-1])]
+        onset = sounding & (changed | (top_start == steps))
+        events[sounding & ~onset] = HOLD
+        folded = np.array([self.fold_pitch(p) for p in top_pitch[onset]], dtype=np.int64)
+        events[onset] = FIRST_PITCH_EVENT + folded - self.min_pitch
+        return events
+
+    def value_vectors(self, values: np.ndarray) -> np.ndarray:
+        return one_hot(np.asarray(values, dtype=np.int64), self.value_size)
+
+    def value_vectors_torch(self, values):
+        import torch.nn.functional as F
+
+        return F.one_hot(values.long(), self.value_size).float()
+
+    def silence(self) -> np.ndarray:
+        return np.array([REST], dtype=np.int64)
+
+    def to_sequence(self, values, qpm, time_signatures, name="", velocity: int = 90, program: int = 0) -> NoteSequence:
+        rows = []
+        current = None
+        for step, event in enumerate(np.asarray(values).tolist() + [REST]):
+            if current is not None and event != HOLD:
+                rows.append((current[0], velocity, current[1], step, program))
+                current = None
+            if event >= FIRST_PITCH_EVENT:
+                current = (self.min_pitch + event - FIRST_PITCH_EVENT, step)
+        return NoteSequence(np.array(rows, dtype=np.int32).reshape(-1, 5), self.steps_per_quarter, qpm, list(time_signatures), len(values), name)
+
+    def transpose_fits(self, sequence: NoteSequence, semitones: int) -> bool:
+        values = self.values(sequence)
+        pitches = values[values >= FIRST_PITCH_EVENT] - FIRST_PITCH_EVENT + self.min_pitch + semitones
+        return bool(len(pitches) == 0 or (pitches.min() >= self.min_pitch and pitches.max() <= self.max_pitch))
+
+
+def make_encoding(metadata: dict) -> Encoding:
+    name = metadata.get("name")
+    if name == "pianoroll":
+        return PianorollEncoding(int(metadata["steps_per_quarter"]))
+    if name == "melody":
+        return MelodyEncoding(int(metadata["steps_per_quarter"]), int(metadata.get("min_pitch", 36)), int(metadata.get("max_pitch", 96)))
+    raise GenseqError(f"unknown representation {name!r} (expected melody or pianoroll)")
