@@ -1,0 +1,1 @@
+"""Prefect flows: thin layers over the genseq stages, one per CLI command, passing file paths."""

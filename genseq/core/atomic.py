@@ -14,6 +14,12 @@ from typing import Iterator
 from genseq.core.errors import GenseqError
 
 
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def ensure_writable_dir(directory: str | Path) -> Path:
     """Create `directory` if needed and check we can write there, with a clear error if not."""
     directory = Path(directory)
@@ -38,6 +44,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600 files; outputs follow the umask
     try:
         yield tmp
         os.replace(tmp, target)

@@ -1,7 +1,8 @@
 """One stacked recurrent model; the cell (LSTM, GRU, plain RNN) is a config parameter.
 
-Every layer reads the input (and the layer below) and every layer's state feeds the output
-head, so the head sees several time scales at once (Graves 2013, "skip connections").
+Every layer reads the input (and the layer below) and every layer's state, plus the input,
+feeds the output head, so the head sees several time scales at once (Graves 2013, "skip
+connections").
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class StackedRecurrent(nn.Module):
             layer_input = input_size if index == 0 else hidden + (input_size if config.input_to_all_layers else 0)
             self.layers.append(cell(layer_input, hidden, batch_first=True))
         self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(hidden * config.num_layers, output_size)
+        self.head = nn.Linear(hidden * config.num_layers + input_size, output_size)
 
     def forward(self, inputs: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """inputs (B, T, F) -> output logits/parameters (B, T, O) and the new state."""
@@ -43,7 +44,8 @@ class StackedRecurrent(nn.Module):
             below, layer_state = layer(layer_in, layer_state)
             layer_outputs.append(below)
             new_state.append(layer_state)
-        features = self.dropout(torch.cat(layer_outputs, dim=-1))
+        # the input joins the head too: "the next step is much like the last" is then one linear map
+        features = torch.cat([self.dropout(torch.cat(layer_outputs, dim=-1)), inputs], dim=-1)
         return self.head(features), new_state
 
 

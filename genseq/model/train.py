@@ -44,7 +44,8 @@ class ModelSpec:
     input_size: int
     output_size: int
     representation: dict
-    config: dict  # the full validated config of the run, recorded in every checkpoint
+    config: dict  # the full validated config of the run (config["model"]: the ModelConfig), in every checkpoint
+    initial_output_bias: list[float] | None = None  # e.g. log-odds of each key: a sane start
 
 
 @dataclass
@@ -59,12 +60,11 @@ class TrainResult:
     stopped_because: str = ""
 
 
-def build_model(spec_or_payload: ModelSpec | dict, model_config: ModelConfig | None = None) -> StackedRecurrent:
-    if isinstance(spec_or_payload, dict):
-        payload = spec_or_payload
-        config = ModelConfig.model_validate(payload["config"]["model"])
-        return StackedRecurrent(config, payload["input_size"], payload["output_size"])
-    return StackedRecurrent(model_config, spec_or_payload.input_size, spec_or_payload.output_size)
+def build_model(spec: ModelSpec | dict) -> StackedRecurrent:
+    """The model a spec (or a loaded checkpoint payload) describes; its config["model"] is the ModelConfig."""
+    fields = spec if isinstance(spec, dict) else vars(spec)
+    config = ModelConfig.model_validate(fields["config"]["model"])
+    return StackedRecurrent(config, fields["input_size"], fields["output_size"])
 
 
 def make_windows(lengths: Sequence[int], seq_len: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
@@ -118,7 +118,6 @@ def mean_loss(model, pieces, head, device) -> float:
 
 def train(
     spec: ModelSpec,
-    model_config: ModelConfig,
     train_config: TrainConfig,
     source: PieceSource,
     valid_pieces: Sequence[Piece],
@@ -132,7 +131,10 @@ def train(
         raise GenseqError("no validation pieces: need at least one piece to validate on", run_dir)
     torch_device = pick_device(device)
     torch.manual_seed(train_config.seed)
-    model = build_model(spec, model_config).to(torch_device)
+    model = build_model(spec).to(torch_device)
+    if spec.initial_output_bias is not None:
+        with torch.no_grad():
+            model.head.bias.copy_(torch.tensor(spec.initial_output_bias, dtype=torch.float32))
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     state = {"epoch": 0, "best_valid_loss": math.inf, "bad_epochs": 0, "train_seconds": 0.0, "history": []}
     last_path = run_dir / LAST
@@ -186,8 +188,9 @@ def train(
 
 def resume_state(last_path: Path, spec: ModelSpec, model, optimizer, device) -> dict:
     saved = load_checkpoint(last_path, kind=spec.kind, map_location=device)
-    if saved["config"] != spec.config or saved["representation"] != spec.representation:
-        raise GenseqError("run folder holds a run with another config or representation; use a new --out folder", last_path.parent)
+    built_as = (saved["config"]["model"], saved["representation"], saved["input_size"], saved["output_size"])
+    if built_as != (spec.config["model"], spec.representation, spec.input_size, spec.output_size):
+        raise GenseqError("run folder holds a run of another model or representation; use a new --out folder", last_path.parent)
     model.load_state_dict(saved["state_dict"])
     optimizer.load_state_dict(saved["optimizer"])
     return saved["train_state"]

@@ -100,7 +100,7 @@ def read_midi(
     return NoteSequence(
         notes,
         steps_per_quarter=steps_per_quarter,
-        qpm=float(tempos[0]) if len(tempos) else 120.0,
+        qpm=round(float(tempos[0]), 2) if len(tempos) else 120.0,  # MIDI stores whole microseconds per beat
         time_signatures=clean_signatures(signatures),
         total_steps=int(notes[:, END].max()),
         name=path.stem,

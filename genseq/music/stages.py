@@ -139,8 +139,20 @@ class MusicSource:
         return [self.encoding.encode(s.transposed(int(k))) for s, k in zip(self.sequences, shifts)]
 
 
-def music_spec(config: MusicConfig, encoding: Encoding) -> ModelSpec:
-    return ModelSpec("music", encoding.head, encoding.input_size, encoding.value_size, encoding.metadata(), config.model_dump())
+def music_spec(config: MusicConfig, encoding: Encoding, train_pieces: list[EncodedPiece] | None = None) -> ModelSpec:
+    bias = None if not train_pieces else output_bias(encoding, train_pieces)
+    return ModelSpec("music", encoding.head, encoding.input_size, encoding.value_size, encoding.metadata(),
+                     config.model_dump(), bias)
+
+
+def output_bias(encoding: Encoding, pieces: list[EncodedPiece]) -> list[float]:
+    """The output bias that predicts the training data's marginal frequencies."""
+    targets = np.concatenate([p.targets for p in pieces])
+    if encoding.head == "bernoulli":
+        p = np.clip(targets.mean(0), 1e-4, 1 - 1e-4)
+        return np.log(p / (1 - p)).tolist()
+    counts = np.bincount(targets, minlength=encoding.value_size) + 1.0
+    return np.log(counts / counts.sum()).tolist()
 
 
 def train_music(
@@ -160,7 +172,8 @@ def train_music(
     encoding = encoding_for(config)
     source = MusicSource(music.train, encoding, cfg.transpose)
     valid = [encoding.encode(s) for s in music.valid]
-    return train(music_spec(config, encoding), config.model, cfg, source, valid, out, device, progress, show_progress)
+    spec = music_spec(config, encoding, [encoding.encode(s) for s in music.train])
+    return train(spec, cfg, source, valid, out, device, progress, show_progress)
 
 
 @dataclass
@@ -279,3 +292,44 @@ def generate_music(
         write_midi(sequence, out_dir / f"{sequence.name}.mid", program=options.program)
         results.append(sequence)
     return results
+
+
+def resolve_music_config(config_path: str | Path | None, representation: str | None, overrides: dict) -> MusicConfig:
+    """The config file (or the representation's tuned default) with command-line overrides applied."""
+    from genseq.core.config import validate_config
+
+    if config_path is not None:
+        base = load_yaml_config(config_path, MusicConfig)
+    else:
+        base = default_music_config(representation or "melody")
+    raw = base.model_dump()
+    if representation:
+        raw["representation"] = representation
+    sections = {"cell": "model", "epochs": "train", "max_minutes": "train", "seed": "train"}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in sections:
+            raw[sections[key]][key] = value
+        else:
+            raw[key] = value
+    return validate_config(raw, MusicConfig, config_path)
+
+
+def generate_and_render(
+    checkpoint: str | Path, out_dir: str | Path, options: GenerateOptions, wav: bool = False, png: bool = False,
+    allow_sine: bool = False, device: str | None = None, progress: Callable[[int], None] | None = None,
+) -> list[Path]:
+    """Generate, then write a WAV and/or piano-roll PNG beside each MIDI; returns every path written."""
+    from genseq.music.render import synthesize, write_pianoroll_png, write_wav
+
+    out_dir = Path(out_dir)
+    written = []
+    for sequence in generate_music(checkpoint, out_dir, options, device, progress):
+        midi_path = out_dir / f"{sequence.name}.mid"
+        written.append(midi_path)
+        if png:
+            written.append(write_pianoroll_png(sequence, midi_path.with_suffix(".png")))
+        if wav:
+            written.append(write_wav(synthesize(midi_path, allow_sine), midi_path.with_suffix(".wav")))
+    return written

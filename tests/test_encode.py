@@ -1,0 +1,49 @@
+import numpy as np
+
+from genseq.core.notes import NoteSequence
+from genseq.music.encode import FIRST_PITCH_EVENT, HOLD, REST, MelodyEncoding, PianorollEncoding
+
+
+def melody_of(seq):
+    enc = MelodyEncoding(4)
+    return enc, enc.values(seq)
+
+
+def test_melody_takes_the_highest_voice_with_holds_and_rests():
+    seq = NoteSequence([[60, 80, 0, 4, 0], [48, 80, 0, 8, 0], [67, 80, 6, 8, 0]], 4, 120.0, [(0, 4, 4)], 10)
+    enc, events = melody_of(seq)
+    pitch = lambda p: FIRST_PITCH_EVENT + p - enc.min_pitch  # noqa: E731
+    # 60 on top for 4 steps, then the held bass 48 becomes the top line (a new note), then 67, then rest
+    assert events.tolist() == [pitch(60), HOLD, HOLD, HOLD, pitch(48), HOLD, pitch(67), HOLD, REST, REST]
+    back = enc.to_sequence(events, 120.0, [(0, 4, 4)])
+    assert back.notes[:, [0, 2, 3]].tolist() == [[60, 0, 4], [48, 4, 6], [67, 6, 8]]
+
+
+def test_melody_repeated_pitch_is_two_notes_and_out_of_range_folds():
+    seq = NoteSequence([[100, 80, 0, 2, 0], [100, 80, 2, 4, 0]], 4, 120.0, [(0, 4, 4)], 4)
+    enc, events = melody_of(seq)
+    assert events.tolist() == [FIRST_PITCH_EVENT + 88 - 36, HOLD] * 2  # 100 folds an octave down to 88
+
+
+def test_encode_shifts_by_one_and_carries_three_time_scales():
+    enc = PianorollEncoding(1)
+    seq = NoteSequence([[60, 80, 0, 2, 0], [64, 80, 2, 3, 0]], 1, 120.0, [(0, 4, 4)], 6)
+    piece = enc.encode(seq)
+    assert len(piece) == 5  # the first frame is never predicted
+    assert piece.inputs.shape[1] == 88 + enc.metric.size
+    assert np.array_equal(piece.inputs[:, :88], enc.values(seq)[:-1])
+    assert np.array_equal(piece.targets, enc.values(seq)[1:])
+    beat, bar, phrase = np.split(piece.inputs[:, 88:], [1, 1 + enc.metric.bar_slots], axis=1)
+    assert bar.argmax(1).tolist() == [1, 2, 3, 0, 1]  # metric position of the predicted step
+    assert phrase.argmax(1).tolist() == [0, 0, 0, 1, 1]
+
+
+def test_pianoroll_frames_to_notes_merges_held_keys():
+    enc = PianorollEncoding(1)
+    roll = np.zeros((5, 88))
+    roll[0:3, 60 - 21] = 1
+    roll[3:5, 60 - 21] = 0
+    roll[1:5, 64 - 21] = 1
+    seq = enc.to_sequence(roll, 120.0, [(0, 4, 4)])
+    assert seq.notes[:, [0, 2, 3]].tolist() == [[60, 0, 3], [64, 1, 5]]
+    assert np.array_equal(enc.values(seq), roll)
