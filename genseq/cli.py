@@ -44,7 +44,7 @@ def extract_music_cmd(
 
     selection = InstrumentSelection(program, name, index, include_drums)
     total = len(find_midi_files(paths))
-    with tqdm(total=total, unit="file", desc="extract", disable=quiet) as bar:
+    with tqdm(total=total, unit="file", desc="extract", disable=True if quiet else None) as bar:
         report = extract_music(paths, out, steps_per_quarter, selection, on_file=lambda n: bar.update(n - bar.n))
     lines = report.lines()
     for line in lines if not quiet else lines[-1:]:

@@ -206,7 +206,7 @@ def run_epoch(model, optimizer, head, config: TrainConfig, source: PieceSource, 
         batches = batches[: config.max_batches_per_epoch]
     model.train()
     total, frames = 0.0, 0.0
-    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False, disable=not show_progress)
+    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False, disable=None if show_progress else True)  # None: off when not a terminal
     for spans in bar:
         inputs, targets, mask = collate(pieces, spans, device)
         outputs, _ = model(inputs)

@@ -63,6 +63,8 @@ def extract_music(
 ) -> ExtractReport:
     files = find_midi_files(paths)
     sequences, report = read_many(files, steps_per_quarter, selection, on_file)
+    if not sequences and len(files) == 1:
+        raise GenseqError(report.dropped[0]["reason"], files[0])
     if not sequences:
         reasons = "; ".join(f"{Path(d['file']).name}: {d['reason']}" for d in report.dropped[:3])
         raise GenseqError(f"no usable MIDI among {len(files)} file(s) ({reasons})", paths[0] if len(paths) == 1 else None)

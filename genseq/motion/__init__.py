@@ -1,0 +1,1 @@
+"""The motion path: video and BVH to MotionClip, encodings for the model, skeleton rendering."""

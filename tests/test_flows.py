@@ -1,0 +1,32 @@
+"""The Prefect flows run end to end against Prefect's temporary local server."""
+
+import shutil
+
+import pytest
+
+from tests.conftest import NOTTINGHAM, REPO, needs_nottingham
+
+
+@pytest.fixture(scope="module")
+def prefect_server():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@needs_nottingham
+def test_music_pipeline_flow_completes(prefect_server, tmp_path):
+    from flows.music_pipeline import MusicPipelineParams, music_pipeline
+
+    data = tmp_path / "tunes"
+    data.mkdir()
+    for src in sorted((NOTTINGHAM / "valid").glob("*.mid"))[:6]:
+        shutil.copy(src, data / src.name)
+    params = MusicPipelineParams(data=[str(data)], work_dir=str(tmp_path / "work"), config=str(REPO / "configs" / "tiny.yaml"),
+                                 representation="melody", epochs=1, bars=2, num_outputs=1)
+    state = music_pipeline(params, return_state=True)
+    assert state.is_completed()
+    outputs = state.result()
+    assert any(p.endswith(".mid") for p in outputs) and any(p.endswith(".wav") for p in outputs)
+    assert (tmp_path / "work" / "run" / "best.pt").exists()
