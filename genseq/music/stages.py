@@ -13,7 +13,7 @@ import torch
 from genseq.core.atomic import atomic_write_text, ensure_writable_dir
 from genseq.core.config import MusicConfig, load_yaml_config
 from genseq.core.errors import GenseqError
-from genseq.core.notes import NoteSequence, load_sequences, save_sequences
+from genseq.core.notes import NoteSequence, load_sequences, save_sequences, steps_per_bar
 from genseq.core.paths import assets_dir, configs_dir
 from genseq.model.checkpoint import load_checkpoint
 from genseq.model.recurrent import pick_device
@@ -252,8 +252,6 @@ class GenerateOptions:
 def generation_steps(options: GenerateOptions, spq: int, qpm: float, time_signature: tuple[int, int, int]) -> int:
     if options.seconds is not None:
         return max(1, round(options.seconds * qpm / 60.0 * spq))
-    from genseq.core.notes import steps_per_bar
-
     return (options.bars or 8) * steps_per_bar(spq, time_signature[1], time_signature[2])
 
 
