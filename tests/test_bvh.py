@@ -103,7 +103,8 @@ Frame Time: %s
 
 def write_legs(tmp_path, unit_scale=1.0, frames=1, frame_time="0.0333333", x_step=0.0):
     text = LEGS.replace("8 0 0", f"{8 * unit_scale} 0 0").replace("0 -42 0", f"0 {-42 * unit_scale} 0")
-    text = text.replace("0 -43 0", f"0 {-43 * unit_scale} 0").replace("0 -5 12", f"0 {-5 * unit_scale} {12 * unit_scale}")
+    text = text.replace("0 -43 0", f"0 {-43 * unit_scale} 0")
+    text = text.replace("0 -5 12", f"0 {-5 * unit_scale} {12 * unit_scale}")
     rows = "\n".join(" ".join(["%g" % (i * x_step), "90", "0"] + ["0"] * 21) for i in range(frames))
     path = tmp_path / "legs.bvh"
     path.write_text(text % (frames, frame_time, rows))
@@ -167,9 +168,11 @@ GOOD_MOTION = "MOTION\nFrames: 2\nFrame Time: 0.1\n0 1 2\n3 4 5\n"
     (("HIERARCHY\nROOT Hips\n{\n  OFFSET 0 0 0\n}\n" + GOOD_MOTION).encode(), "joint 'Hips' has no CHANNELS"),
     (("HIERARCHY\nJOINT Hips\n{\n}\n" + GOOD_MOTION).encode(), "no ROOT joint"),
     ((HEAD + "  OFFSET 1 2 3\n}\n" + GOOD_MOTION).encode(), "unexpected 'OFFSET'"),
-    ((HEAD + "  JOINT Spine\n  {\n    OFFSET 0 x 0\n    CHANNELS 0\n  }\n}\n" + GOOD_MOTION).encode(), "'x' is not a number"),
+    ((HEAD + "  JOINT Spine\n  {\n    OFFSET 0 x 0\n    CHANNELS 0\n  }\n}\n" + GOOD_MOTION).encode(),
+     "'x' is not a number"),
     ((HEAD + "}\n").encode(), "no MOTION section"),
-    ((HEAD + "}\nMOTION\nFrames: 2\nFrame Time: 0.1\n0 1 2\n3 4\n").encode(), "frame 2 has 2 values, the hierarchy declares 3"),
+    ((HEAD + "}\nMOTION\nFrames: 2\nFrame Time: 0.1\n0 1 2\n3 4\n").encode(),
+     "frame 2 has 2 values, the hierarchy declares 3"),
     ((HEAD + "}\nMOTION\nFrames: 0\nFrame Time: 0.1\n").encode(), "no motion frames"),
     ((HEAD + "}\nMOTION\nFrames: 3\nFrame Time: 0.1\n0 1 2\n3 4 5\n").encode(), "declares 3 frames but has 2 rows"),
     ((HEAD + "}\nMOTION\nFrames: 1\nFrame Time: 0\n0 1 2\n").encode(), "bad Frame Time"),

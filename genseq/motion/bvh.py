@@ -246,7 +246,8 @@ def parse_joint(tokens: _Tokens, data: BvhData, offsets: list, parent: int, name
 def parse_channels(tokens: _Tokens, joint: str) -> list[str]:
     count_token = tokens.take(f"the channel count of joint '{joint}'")
     if not count_token.isdigit():
-        raise tokens.error(f"CHANNELS of joint '{joint}' must start with a count, found '{count_token}'", tokens.pos - 1)
+        raise tokens.error(f"CHANNELS of joint '{joint}' must start with a count, found '{count_token}'",
+                           tokens.pos - 1)
     channels = [tokens.take(f"channel names of joint '{joint}'") for _ in range(int(count_token))]
     for channel in channels:
         if not re.fullmatch(r"[XYZ](position|rotation)", channel, flags=re.IGNORECASE):
@@ -361,9 +362,16 @@ def forward_kinematics(data: BvhData) -> np.ndarray:
             parent_rotation = world_rotations[parent]
             moved = translation if parent_rotation is None else np.einsum("fij,fj->fi", parent_rotation, translation)
             positions[:, joint] = positions[:, parent] + moved
-            world = parent_rotation if rotation is None else rotation if parent_rotation is None else parent_rotation @ rotation
+            world = compose(parent_rotation, rotation)
         world_rotations.append(world)
     return positions
+
+
+def compose(first: np.ndarray | None, then: np.ndarray | None) -> np.ndarray | None:
+    """first @ then, where None is the identity."""
+    if first is None or then is None:
+        return then if first is None else first
+    return first @ then
 
 
 def rest_positions(data: BvhData) -> np.ndarray:

@@ -94,8 +94,8 @@ def body_centres(clip: MotionClip) -> np.ndarray:
 
     A frame with no valid joint keeps the previous frame's centre (the first valid one's at the start).
     """
-    xy = clip.positions[..., :2].astype(np.float64)
     valid = clip.valid
+    xy = np.where(valid[..., None], clip.positions[..., :2], 0.0).astype(np.float64)
     names = clip.joint_names
     counts = valid.sum(axis=1)
     centres = np.where(counts[:, None] > 0,
@@ -126,7 +126,7 @@ def project(clip: MotionClip, size: int, camera: str = "follow") -> np.ndarray:
     """
     if camera not in ("follow", "fixed"):
         raise GenseqError(f"camera must be 'follow' or 'fixed', got '{camera}'")
-    xy = clip.positions[..., :2].astype(np.float64)
+    xy = np.where(clip.valid[..., None], clip.positions[..., :2], 0.0).astype(np.float64)  # invalid may be NaN
     points = xy[clip.valid]
     usable = size * (1 - 2 * MARGIN)
     if camera == "fixed":
@@ -250,9 +250,13 @@ class SourceVideo:
 
 
 def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
+    """The ffmpeg binary bundled with imageio-ffmpeg (it has libx264)."""
+    try:
+        import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:
+        raise GenseqError(f"no ffmpeg to encode video (reinstall imageio-ffmpeg: {exc})") from None
 
 
 def raw_input_args(width: int, height: int, fps: float) -> list[str]:
@@ -372,8 +376,8 @@ def render_preview(clip: MotionClip, out_path: str | Path, size: int = 256, came
     .png/.jpg contact sheet of columns x rows frames evenly spaced in time (each size x size,
     labelled with its time).
 
-    GIFs are made by ffmpeg's two-pass palette filter: sharper than imageio's fixed palette,
-    and ffmpeg is always there (imageio-ffmpeg is a dependency; imageio is not).
+    GIFs are made by ffmpeg with one palette computed for the whole clip: ffmpeg is always
+    there (imageio-ffmpeg is a dependency), imageio itself is not installed.
     """
     out_path = Path(out_path)
     size = check_size(size)
@@ -382,8 +386,8 @@ def render_preview(clip: MotionClip, out_path: str | Path, size: int = 256, came
     if suffix == ".gif":
         fps = min(clip.fps, PREVIEW_GIF_FPS)
         with atomic_path(out_path) as tmp:
-            pipe_frames(gif_command(tmp, size, size, fps), skeleton_frames(clip, size, camera, fps=fps, reuse_buffer=True),
-                        out_path)
+            frames = skeleton_frames(clip, size, camera, fps=fps, reuse_buffer=True)
+            pipe_frames(gif_command(tmp, size, size, fps), frames, out_path)
     elif suffix in (".png", ".jpg", ".jpeg"):
         sheet = contact_sheet(clip, size, camera, columns, rows)
         ok, encoded = cv2.imencode(suffix, sheet)
