@@ -5,7 +5,8 @@ For each video, alternately (to spread the machine's noise over both):
           nothing kept (same Pose settings as genseq: model_complexity=1, smooth_landmarks=False);
   genseq: extract_video (decoding on a background thread, landmarks to arrays, gap filling,
           One Euro smoothing, a MotionClip).
-Both timings include opening the file and creating the Pose graph. Medians over --repeats runs.
+Both timings include opening the file and creating the Pose graph. Medians over --repeats runs
+(the machine may be busy: the JSON also keeps every run, the fastest-run ratio and CPU time per frame).
 Writes bench/results/pose_extract.json: the top-level figures are for the first video.
 
     .venv/bin/python bench/pose_extract.py [--repeats 5] [--out bench/results/pose_extract.json] [VIDEO ...]
@@ -52,10 +53,11 @@ def genseq_extract(path: Path) -> int:
     return extract_video(path).num_frames
 
 
-def timed(run, path: Path) -> tuple[float, int]:
-    start = time.perf_counter()
+def timed(run, path: Path) -> tuple[float, float, int]:
+    """Wall-clock seconds, CPU seconds of this process (all its threads) and frames of one run."""
+    start, cpu_start = time.perf_counter(), time.process_time()
     frames = run(path)
-    return time.perf_counter() - start, frames
+    return time.perf_counter() - start, time.process_time() - cpu_start, frames
 
 
 def bench_video(path: Path, repeats: int) -> dict:
@@ -65,12 +67,14 @@ def bench_video(path: Path, repeats: int) -> dict:
     video_fps = capture.get(cv2.CAP_PROP_FPS)
     capture.release()
     seconds = {"bare": [], "genseq": []}
+    cpu_seconds = {"bare": [], "genseq": []}
     frames = {}
     for repeat in range(repeats):
         order = ["bare", "genseq"] if repeat % 2 == 0 else ["genseq", "bare"]
         for name in order:
-            elapsed, frames[name] = timed(bare_loop if name == "bare" else genseq_extract, path)
+            elapsed, cpu, frames[name] = timed(bare_loop if name == "bare" else genseq_extract, path)
             seconds[name].append(round(elapsed, 4))
+            cpu_seconds[name].append(round(cpu, 4))
             print(f"{path.name} run {repeat + 1}/{repeats} {name:6s} {frames[name]} frames {elapsed:.2f} s", flush=True)
     if frames["bare"] != frames["genseq"]:
         raise SystemExit(f"{path}: frame counts differ (bare {frames['bare']}, genseq {frames['genseq']})")
@@ -85,6 +89,9 @@ def bench_video(path: Path, repeats: int) -> dict:
         "ratio_vs_bare_loop": round(fps / bare_fps, 3),
         "realtime_factor": round(fps / video_fps, 3),
         "bare_realtime_factor": round(bare_fps / video_fps, 3),
+        "ratio_vs_bare_loop_fastest_runs": round(min(seconds["bare"]) / min(seconds["genseq"]), 3),
+        "cpu_ms_per_frame": round(statistics.median(cpu_seconds["genseq"]) / frames["genseq"] * 1000, 2),
+        "bare_loop_cpu_ms_per_frame": round(statistics.median(cpu_seconds["bare"]) / frames["bare"] * 1000, 2),
         "seconds_genseq": seconds["genseq"],
         "seconds_bare_loop": seconds["bare"],
     }
@@ -103,7 +110,7 @@ def main() -> None:
     from genseq.core.atomic import atomic_write_text
 
     load_before = os.getloadavg()
-    print(f"warm-up (untimed): {timed(bare_loop, args.videos[0])[1]} frames", flush=True)
+    print(f"warm-up (untimed): {timed(bare_loop, args.videos[0])[2]} frames", flush=True)
     per_video = [bench_video(path, args.repeats) for path in args.videos]
     first = per_video[0]
     result = {
@@ -114,7 +121,8 @@ def main() -> None:
         "video": first["video"],
         "per_video": per_video,
         "repeats": args.repeats,
-        "statistic": "median over repeats, order alternated between runs; first video's figures at the top",
+        "statistic": "median over repeats, order alternated between runs; first video's figures at the top; "
+                     "*_fastest_runs: from the fastest run of each; cpu_ms: process CPU time (all threads) per frame",
         "machine": {"cpus": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version()},
         "command": shlex.join(sys.orig_argv),
@@ -123,6 +131,8 @@ def main() -> None:
     print(json.dumps({k: result[k] for k in ("fps", "bare_loop_fps", "ratio_vs_bare_loop", "realtime_factor", "video")}))
     for row in per_video[1:]:
         print(json.dumps({k: row[k] for k in ("video", "fps", "bare_loop_fps", "ratio_vs_bare_loop", "realtime_factor")}))
+    print(json.dumps({row["video"]: {k: row[k] for k in ("ratio_vs_bare_loop_fastest_runs", "cpu_ms_per_frame",
+                                                         "bare_loop_cpu_ms_per_frame")} for row in per_video}))
 
 
 if __name__ == "__main__":

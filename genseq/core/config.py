@@ -41,6 +41,10 @@ class TrainConfig(StrictModel):
     valid_fraction: float = Field(0.1, gt=0, lt=1)
     test_fraction: float = Field(0.1, ge=0, lt=1)
     transpose: int = Field(0, ge=0, le=12, description="random transposition in [-n, n] semitones (melody)")
+    # auto-conditioning (acLSTM): after each run of `condition_truth_steps` steps fed the data, feed the
+    # model its own predictions for `condition_self_steps` steps; 0 means plain teacher forcing
+    condition_truth_steps: int = Field(5, ge=1)
+    condition_self_steps: int = Field(0, ge=0)
 
 
 class MusicConfig(StrictModel):

@@ -1,27 +1,62 @@
-"""Output heads: how raw model outputs become a loss and a sample.
+"""Output heads: how raw model outputs become a loss, a sample and a point prediction.
 
 - categorical: one class per step (melody events), softmax
 - bernoulli: K independent binary units per step (piano-roll keys)
+- mdn: a mixture of `components` diagonal Gaussians over D continuous values (dance poses;
+  Graves 2013, chor-rnn), so sampling does not regress to the mean pose
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
+LOG_SIGMA_MIN, LOG_SIGMA_MAX = -7.0, 3.0
 
-def output_size(head: str, value_size: int) -> int:
+
+def output_size(head: str, value_size: int, components: int = 1) -> int:
+    if head == "mdn":
+        return components * (1 + 2 * value_size)
     return value_size
 
 
-def step_losses(head: str, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Negative log-likelihood (nats) of each step: (B, T)."""
+def split_mdn(outputs: torch.Tensor, value_size: int):
+    """(…, K(1+2D)) -> log mixture weights (…, K), means (…, K, D), log sigmas (…, K, D)."""
+    components = outputs.shape[-1] // (1 + 2 * value_size)
+    logits, rest = outputs[..., :components], outputs[..., components:]
+    means, log_sigmas = rest.reshape(*rest.shape[:-1], components, 2 * value_size).split(value_size, dim=-1)
+    return F.log_softmax(logits, dim=-1), means, log_sigmas.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+
+
+def step_losses(head: str, outputs: torch.Tensor, targets: torch.Tensor, target_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Negative log-likelihood (nats) of each step: (B, T). target_mask (B, T, D) leaves out missing
+    values (mdn: a diagonal Gaussian marginalises them exactly by skipping their dimensions)."""
     if head == "categorical":
-        flat = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
+        flat = F.cross_entropy(outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1), reduction="none")
         return flat.view(targets.shape)
     if head == "bernoulli":
-        return F.binary_cross_entropy_with_logits(logits, targets, reduction="none").sum(-1)
+        return F.binary_cross_entropy_with_logits(outputs, targets, reduction="none").sum(-1)
+    if head == "mdn":
+        log_weights, means, log_sigmas = split_mdn(outputs, targets.shape[-1])
+        z = (targets.unsqueeze(-2) - means) * torch.exp(-log_sigmas)
+        per_dim = -0.5 * z.square() - log_sigmas - 0.5 * math.log(2 * math.pi)
+        if target_mask is not None:
+            per_dim = per_dim * target_mask.unsqueeze(-2)
+        return -torch.logsumexp(log_weights + per_dim.sum(-1), dim=-1)
     raise ValueError(f"unknown head {head!r}")
+
+
+def point_prediction(head: str, outputs: torch.Tensor, value_size: int) -> torch.Tensor:
+    """A deterministic prediction in target space (used to feed the model its own output)."""
+    if head == "mdn":
+        log_weights, means, _ = split_mdn(outputs, value_size)
+        best = log_weights.argmax(-1, keepdim=True).unsqueeze(-1).expand(*means.shape[:-2], 1, value_size)
+        return means.gather(-2, best).squeeze(-2)
+    if head == "bernoulli":
+        return (outputs > 0).float()
+    return F.one_hot(outputs.argmax(-1), outputs.shape[-1]).float()
 
 
 def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
@@ -40,27 +75,38 @@ def filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) 
 
 def sample(
     head: str,
-    logits: torch.Tensor,
+    outputs: torch.Tensor,
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p: float | None = None,
     generator: torch.Generator | None = None,
+    value_size: int | None = None,
 ) -> torch.Tensor:
-    """Draw one step from (B, O) outputs: class indices (B,) or binary vectors (B, K).
+    """Draw one step from (B, O) outputs: class indices (B,), binary vectors (B, K) or values (B, D).
 
     For the Bernoulli head, top_k caps how many units are on in one step (the most
-    probable of those drawn) and top_p is ignored.
+    probable of those drawn) and top_p is ignored. For the mixture head, temperature
+    sharpens the choice of component and scales its spread; top_k keeps the k most likely
+    components.
     """
     temperature = max(temperature, 1e-4)
     if head == "categorical":
-        probs = torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)
+        probs = torch.softmax(filter_logits(outputs / temperature, top_k, top_p), dim=-1)
         return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
     if head == "bernoulli":
-        probs = torch.sigmoid(logits / temperature)
+        probs = torch.sigmoid(outputs / temperature)
         drawn = (torch.rand(probs.shape, generator=generator, device=probs.device) < probs).float()
         if top_k:
             ranked = torch.where(drawn.bool(), probs, torch.zeros_like(probs))
             keep = torch.zeros_like(drawn).scatter(-1, torch.topk(ranked, min(top_k, probs.shape[-1]), dim=-1).indices, 1.0)
             drawn = drawn * keep
         return drawn
+    if head == "mdn":
+        log_weights, means, log_sigmas = split_mdn(outputs, value_size)
+        weights = torch.softmax(filter_logits(log_weights / temperature, top_k, None), dim=-1)
+        chosen = torch.multinomial(weights, 1, generator=generator)  # (B, 1)
+        pick = chosen.unsqueeze(-1).expand(-1, 1, value_size)
+        mean, log_sigma = means.gather(1, pick).squeeze(1), log_sigmas.gather(1, pick).squeeze(1)
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device)
+        return mean + noise * torch.exp(log_sigma) * temperature
     raise ValueError(f"unknown head {head!r}")

@@ -30,6 +30,7 @@ def sample_continuations(
     num_outputs: int,
     options: SamplingOptions,
     progress: Callable[[int], None] | None = None,
+    value_size: int | None = None,
 ) -> torch.Tensor:
     """Sample `steps` values for each of `num_outputs` continuations of one primer.
 
@@ -45,7 +46,7 @@ def sample_continuations(
     logits = outputs[:, -1]
     values = []
     for index in range(steps):
-        value = heads.sample(head, logits, options.temperature, options.top_k, options.top_p, generator)
+        value = heads.sample(head, logits, options.temperature, options.top_k, options.top_p, generator, value_size)
         values.append(value)
         if progress:
             progress(index + 1)

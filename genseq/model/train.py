@@ -25,9 +25,20 @@ from genseq.model.checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
 from genseq.model.recurrent import StackedRecurrent, count_parameters, pick_device
 
 
-class Piece(Protocol):
+@dataclass
+class EncodedPiece:
+    """Model-ready arrays of one piece: inputs (T, F) float32; targets (T,) int64 or (T, D) float32;
+    target_mask (T, D), 1 where a continuous target value is known (None: all known)."""
+
     inputs: np.ndarray
     targets: np.ndarray
+    target_mask: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+Piece = EncodedPiece
 
 
 class PieceSource(Protocol):
@@ -46,6 +57,10 @@ class ModelSpec:
     representation: dict
     config: dict  # the full validated config of the run (config["model"]: the ModelConfig), in every checkpoint
     initial_output_bias: list[float] | None = None  # e.g. log-odds of each key: a sane start
+    value_size: int | None = None  # size of one target value (mdn: D); input[..., :value_size] is the previous value
+
+    def __post_init__(self) -> None:
+        self.value_size = self.value_size or self.output_size
 
 
 @dataclass
@@ -78,18 +93,49 @@ def make_windows(lengths: Sequence[int], seq_len: int, rng: np.random.Generator)
     return windows
 
 
-def collate(pieces: Sequence[Piece], spans: Sequence[tuple[int, int, int]], device: torch.device):
-    """Pad windows into (B, T, F) inputs, targets and a (B, T) mask of real steps."""
+@dataclass
+class Batch:
+    inputs: torch.Tensor  # (B, T, F)
+    targets: torch.Tensor  # (B, T) or (B, T, D)
+    target_mask: torch.Tensor | None  # (B, T, D) or None
+    mask: torch.Tensor  # (B, T): 1 on real steps, 0 on padding
+
+
+def collate(pieces: Sequence[Piece], spans: Sequence[tuple[int, int, int]], device: torch.device) -> Batch:
+    """Pad windows into one batch."""
     longest = max(b - a for _, a, b in spans)
     first = pieces[spans[0][0]]
+    has_mask = getattr(first, "target_mask", None) is not None
     inputs = np.zeros((len(spans), longest, first.inputs.shape[1]), dtype=np.float32)
     targets = np.zeros((len(spans), longest) + first.targets.shape[1:], dtype=first.targets.dtype)
+    target_mask = np.zeros(targets.shape, dtype=np.float32) if has_mask else None
     mask = np.zeros((len(spans), longest), dtype=np.float32)
     for row, (index, a, b) in enumerate(spans):
         inputs[row, : b - a] = pieces[index].inputs[a:b]
         targets[row, : b - a] = pieces[index].targets[a:b]
+        if has_mask:
+            target_mask[row, : b - a] = pieces[index].target_mask[a:b]
         mask[row, : b - a] = 1.0
-    return (torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device), torch.from_numpy(mask).to(device))
+    as_tensor = lambda array: torch.from_numpy(array).to(device)  # noqa: E731
+    return Batch(as_tensor(inputs), as_tensor(targets), None if target_mask is None else as_tensor(target_mask), as_tensor(mask))
+
+
+def auto_conditioned_forward(model, inputs: torch.Tensor, head: str, value_size: int, truth_steps: int, self_steps: int):
+    """acLSTM (Zhou et al. 2018): alternate `truth_steps` steps fed the data with `self_steps`
+    steps fed the model's own previous prediction, so long generations do not freeze."""
+    period = truth_steps + self_steps
+    outputs, state, step = [], None, 0
+    while step < inputs.shape[1]:
+        if step % period < truth_steps:
+            span = min(truth_steps - step % period, inputs.shape[1] - step)
+            out, state = model(inputs[:, step : step + span], state)
+        else:
+            fed = inputs[:, step : step + 1].clone()
+            fed[..., :value_size] = heads.point_prediction(head, outputs[-1][:, -1:], value_size).detach()
+            out, state = model(fed, state)
+        outputs.append(out)
+        step += out.shape[1]
+    return torch.cat(outputs, dim=1)
 
 
 @torch.no_grad()
@@ -101,9 +147,9 @@ def step_losses_of(model: StackedRecurrent, pieces: Sequence[Piece], head: str, 
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         spans = [(i, 0, len(pieces[i].inputs)) for i in chunk]
-        inputs, targets, mask = collate(pieces, spans, device)
-        outputs, _ = model(inputs)
-        losses = heads.step_losses(head, outputs, targets).cpu().numpy()
+        batch = collate(pieces, spans, device)
+        outputs, _ = model(batch.inputs)
+        losses = heads.step_losses(head, outputs, batch.targets, batch.target_mask).cpu().numpy()
         predictions = outputs.argmax(-1).cpu().numpy() if head == "categorical" else None
         for row, (i, _, length) in enumerate(spans):
             results[i] = (losses[row, :length], None if predictions is None else predictions[row, :length])
@@ -144,6 +190,7 @@ def train(
     def payload(epoch_state: dict, with_optimizer: bool) -> dict:
         data = {
             "kind": spec.kind, "head": spec.head, "input_size": spec.input_size, "output_size": spec.output_size,
+            "value_size": spec.value_size,
             "representation": spec.representation, "config": spec.config, "params": count_parameters(model),
             "state_dict": model.state_dict(), "train_state": epoch_state,
         }
@@ -163,7 +210,7 @@ def train(
                 break
         epoch = state["epoch"] + 1
         started = time.perf_counter()
-        train_loss = run_epoch(model, optimizer, spec.head, train_config, source, epoch, torch_device, show_progress)
+        train_loss = run_epoch(model, optimizer, spec, train_config, source, epoch, torch_device, show_progress)
         valid_loss = mean_loss(model, valid_pieces, spec.head, torch_device)
         seconds = time.perf_counter() - started
         improved = valid_loss < state["best_valid_loss"] - 1e-6
@@ -196,7 +243,7 @@ def resume_state(last_path: Path, spec: ModelSpec, model, optimizer, device) -> 
     return saved["train_state"]
 
 
-def run_epoch(model, optimizer, head, config: TrainConfig, source: PieceSource, epoch, device, show_progress) -> float:
+def run_epoch(model, optimizer, spec: ModelSpec, config: TrainConfig, source: PieceSource, epoch, device, show_progress) -> float:
     rng = np.random.default_rng([config.seed, epoch])
     torch.manual_seed(config.seed * 100_003 + epoch)
     pieces = source.epoch(rng)
@@ -208,15 +255,19 @@ def run_epoch(model, optimizer, head, config: TrainConfig, source: PieceSource, 
     total, frames = 0.0, 0.0
     bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False, disable=None if show_progress else True)  # None: off when not a terminal
     for spans in bar:
-        inputs, targets, mask = collate(pieces, spans, device)
-        outputs, _ = model(inputs)
-        losses = heads.step_losses(head, outputs, targets) * mask
-        loss = losses.sum() / mask.sum()
+        batch = collate(pieces, spans, device)
+        if config.condition_self_steps:
+            outputs = auto_conditioned_forward(model, batch.inputs, spec.head, spec.value_size,
+                                               config.condition_truth_steps, config.condition_self_steps)
+        else:
+            outputs, _ = model(batch.inputs)
+        losses = heads.step_losses(spec.head, outputs, batch.targets, batch.target_mask) * batch.mask
+        loss = losses.sum() / batch.mask.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         total += float(losses.detach().sum())
-        frames += float(mask.sum())
+        frames += float(batch.mask.sum())
         bar.set_postfix(loss=f"{total / frames:.3f}")
     return total / max(frames, 1.0)

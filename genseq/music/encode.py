@@ -8,27 +8,15 @@ the first step is never predicted (the Nottingham benchmark's protocol).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from genseq.core.errors import GenseqError
 from genseq.core.notes import PITCH, START, NoteSequence, bar_positions
+from genseq.model.train import EncodedPiece
 
 PIANO_LOW, PIANO_KEYS = 21, 88
 PHRASE_BARS = 4
 REST, HOLD, FIRST_PITCH_EVENT = 0, 1, 2
-
-
-@dataclass
-class EncodedPiece:
-    """Model-ready arrays of one piece: inputs (T, F) float32 and targets (T,) int64 or (T, K) float32."""
-
-    inputs: np.ndarray
-    targets: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.inputs)
 
 
 def one_hot(indices: np.ndarray, size: int) -> np.ndarray:
