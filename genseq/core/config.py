@@ -54,6 +54,17 @@ class MusicConfig(StrictModel):
     train: TrainConfig = TrainConfig()
 
 
+class DanceConfig(StrictModel):
+    """Dance: the stacked model with a mixture-density head over root-relative poses."""
+
+    fps: float = Field(30.0, gt=0, description="clips are resampled to this rate")
+    mixture_components: int = Field(8, ge=1)
+    mirror: bool = Field(True, description="left/right mirror augmentation")
+    min_clip_seconds: float = Field(2.0, gt=0, description="shorter clips are refused as too short to train on")
+    model: ModelConfig = ModelConfig(hidden_size=256, num_layers=3, dropout=0.1)
+    train: TrainConfig = TrainConfig(seq_len=120, batch_size=16, lr=1e-3, condition_truth_steps=5, condition_self_steps=5)
+
+
 def load_yaml_config(path: str | Path, model: type[StrictModel]) -> StrictModel:
     path = Path(path)
     try:
