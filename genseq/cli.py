@@ -13,14 +13,16 @@ from tqdm.auto import tqdm
 from genseq.core.errors import GenseqError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generative music and motion sequences.")
-extract_app = typer.Typer(no_args_is_help=True, help="Turn MIDI files (and later audio, video, BVH) into datasets.")
+extract_app = typer.Typer(no_args_is_help=True, help="Turn MIDI files into note datasets, videos and BVH files into motion clips.")
 train_app = typer.Typer(no_args_is_help=True, help="Train a stacked recurrent model.")
 generate_app = typer.Typer(no_args_is_help=True, help="Sample new sequences from a trained model.")
-render_app = typer.Typer(no_args_is_help=True, help="Render sequences to audio and pictures.")
+render_app = typer.Typer(no_args_is_help=True, help="Render sequences to audio, pictures and video.")
+eval_app = typer.Typer(help="Evaluate a trained model on held-out data.")
 app.add_typer(extract_app, name="extract")
 app.add_typer(train_app, name="train")
 app.add_typer(generate_app, name="generate")
 app.add_typer(render_app, name="render")
+app.add_typer(eval_app, name="eval")
 
 
 def say(message: str) -> None:
@@ -81,22 +83,50 @@ def train_music_cmd(
         f"({result.train_seconds:.0f} s, {result.params} parameters); best checkpoint {result.best_checkpoint}")
 
 
-@app.command("eval")
-def eval_cmd(
-    checkpoint: Path = typer.Option(..., help="checkpoint file or run folder (its best checkpoint)"),
-    data: Path = typer.Option(..., help="MIDI folder (its test/ subfolder when it has one) or extracted .npz"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-    device: Optional[str] = typer.Option(None),
-) -> None:
-    """Negative log-likelihood per frame (and per event, accuracy for melodies) on held-out data."""
-    from genseq.music.stages import evaluate_music
-
-    metrics = evaluate_music(checkpoint, data, device)
+def print_metrics(metrics: dict, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(metrics))
     else:
         for key, value in metrics.items():
             typer.echo(f"{key}: {value}")
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_cmd(
+    ctx: typer.Context,
+    checkpoint: Optional[Path] = typer.Option(None, help="checkpoint file or run folder (its best checkpoint)"),
+    data: Optional[Path] = typer.Option(None, help="held-out data: MIDI folder (its test/ subfolder when it has one) or .npz"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    device: Optional[str] = typer.Option(None),
+) -> None:
+    """Evaluate a checkpoint on held-out data (music: NLL per frame, per event, accuracy)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if checkpoint is None or data is None:
+        raise typer.BadParameter("--checkpoint and --data are required")
+    from genseq.model.checkpoint import load_checkpoint
+
+    if load_checkpoint(checkpoint).get("kind") == "dance":
+        return eval_dance_cmd(checkpoint, data, as_json, 60.0, 5, 0, device)
+    from genseq.music.stages import evaluate_music
+
+    print_metrics(evaluate_music(checkpoint, data, device), as_json)
+
+
+@eval_app.command("dance")
+def eval_dance_cmd(
+    checkpoint: Path = typer.Option(..., help="dance checkpoint or run folder"),
+    data: Path = typer.Option(..., help="held-out clips: videos, BVH files or .npz clips"),
+    as_json: bool = typer.Option(False, "--json"),
+    seconds: float = typer.Option(60.0, min=1.0, help="length of each generated dance"),
+    num_samples: int = typer.Option(5, min=1),
+    seed: int = typer.Option(0),
+    device: Optional[str] = typer.Option(None),
+) -> None:
+    """Generated motion against real clips: freeze detector, kinetic Frechet distance, diversity, bone and foot errors."""
+    from genseq.motion.stages import evaluate_dance
+
+    print_metrics(evaluate_dance(checkpoint, data, seconds, num_samples, seed, device), as_json)
 
 
 @generate_app.command("music")
@@ -142,6 +172,105 @@ def render_music_cmd(
     from genseq.music.render import render_music
 
     for path in render_music(midi, wav or midi.with_suffix(".wav"), png or midi.with_suffix(".png"), allow_sine):
+        say(f"wrote {path}")
+
+
+def parse_rgb(text: str) -> tuple[int, int, int]:
+    parts = [int(p) for p in text.split(",")]
+    if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
+        raise typer.BadParameter(f"expected R,G,B with values 0-255, got {text!r}")
+    return tuple(parts)
+
+
+@extract_app.command("motion")
+def extract_motion_cmd(
+    paths: List[Path] = typer.Argument(..., help="videos, BVH files or folders of them"),
+    out: Path = typer.Option(Path("clips"), "--out", help="a .npz file (one input) or a folder (one .npz per input)"),
+    fps: float = typer.Option(30.0, min=1.0, help="clip frame rate (BVH is resampled to it)"),
+    smoothing: float = typer.Option(0.5, min=0.0, max=1.0, help="One Euro jitter smoothing for video: 0 off, 1 strong"),
+) -> None:
+    """Body pose keypoints (33 BlazePose landmarks, metres) from videos (mediapipe) or motion capture (BVH)."""
+    from genseq.motion.stages import extract_motion
+
+    with tqdm(unit="frame", desc="extract", disable=None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        written = extract_motion(paths, out, fps, smoothing, progress)
+    for path in written:
+        say(f"wrote {path}")
+
+
+@train_app.command("dance")
+def train_dance_cmd(
+    data: Path = typer.Option(..., help="folder of videos, BVH files or extracted .npz clips"),
+    out: Path = typer.Option(..., "--out", help="run folder (best.pt, last.pt); an existing run there is resumed"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (default: configs/dance.yaml)"),
+    cell: Optional[str] = typer.Option(None, help="override the config's cell: lstm, gru or rnn"),
+    epochs: Optional[int] = typer.Option(None),
+    max_minutes: Optional[float] = typer.Option(None),
+    seed: Optional[int] = typer.Option(None),
+    teacher_forcing: bool = typer.Option(False, help="plain teacher forcing (no auto-conditioning): the freezing baseline"),
+    device: Optional[str] = typer.Option(None),
+) -> None:
+    """Train the stacked model with a mixture-density head on dance clips, with auto-conditioning."""
+    from genseq.core.config import resolve_dance_config
+    from genseq.motion.stages import train_dance
+
+    overrides = {"cell": cell, "epochs": epochs, "max_minutes": max_minutes, "seed": seed}
+    if teacher_forcing:
+        overrides["condition_self_steps"] = 0
+    dance_config = resolve_dance_config(config, overrides)
+    try:
+        result = train_dance(data, out, dance_config, device)
+    except KeyboardInterrupt:
+        say(f"interrupted: finished epochs are saved in {out}; run the same command to resume")
+        raise typer.Exit(130)
+    say(f"{result.stopped_because}; best validation loss {result.best_valid_loss:.4f} after {result.epochs_run} epochs "
+        f"({result.train_seconds:.0f} s, {result.params} parameters); best checkpoint {result.best_checkpoint}")
+
+
+@generate_app.command("dance")
+def generate_dance_cmd(
+    out: Path = typer.Option(Path("dance.mp4"), "--out", help="skeleton video (.mp4)"),
+    checkpoint: Optional[Path] = typer.Option(None, help="checkpoint or run folder (default: the bundled model)"),
+    primer: Optional[Path] = typer.Option(None, help="a video, BVH or .npz clip to continue"),
+    seconds: float = typer.Option(20.0, min=0.1),
+    seed: int = typer.Option(0),
+    temperature: float = typer.Option(1.0, min=0.0),
+    num_outputs: int = typer.Option(1, min=1),
+    keypoints_out: Optional[Path] = typer.Option(None, help="also save the clip as .npz (positions, valid, fps, joint_names)"),
+    size: int = typer.Option(512, min=16),
+    camera: str = typer.Option("follow", help="follow the dancer or fixed"),
+    device: Optional[str] = typer.Option(None),
+) -> None:
+    """New dance motion, optionally continuing your own clip, as a skeleton video that plays in browsers."""
+    from genseq.motion.stages import DanceGenerateOptions, default_dance_checkpoint, generate_dance, write_dance_outputs
+
+    options = DanceGenerateOptions(primer, seconds, seed, temperature, num_outputs)
+    clips = generate_dance(checkpoint or default_dance_checkpoint(), options, device)
+    for path in write_dance_outputs(clips, out, keypoints_out, {"size": size, "camera": camera}):
+        say(f"wrote {path}")
+
+
+@render_app.command("dance")
+def render_dance_cmd(
+    clip: Path = typer.Argument(..., help="a .npz clip or a BVH file"),
+    out: Optional[Path] = typer.Option(None, "--out", help="H.264 MP4 (default: beside the clip)"),
+    size: int = typer.Option(512, min=16),
+    camera: str = typer.Option("follow", help="follow the dancer or fixed"),
+    background: str = typer.Option("20,20,24", help="R,G,B"),
+    side_by_side: Optional[Path] = typer.Option(None, help="the source video, shown left of the skeleton"),
+    audio: Optional[Path] = typer.Option(None, help="a sound file to mux in"),
+    preview: Optional[Path] = typer.Option(None, help="also a .gif or .png contact-sheet preview"),
+) -> None:
+    """A skeleton video (H.264 MP4 that plays in browsers) and an optional preview."""
+    from genseq.motion.render import render_clip_file
+
+    options = {"size": size, "camera": camera, "background": parse_rgb(background),
+               "side_by_side_video": side_by_side, "audio": audio}
+    for path in render_clip_file(clip, out, preview, **options):
         say(f"wrote {path}")
 
 

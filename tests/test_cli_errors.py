@@ -75,8 +75,9 @@ def test_generate_and_eval_refuse_bad_checkpoints(checkpoints, tune, tmp_path, c
     code, _, err = run_cli(["generate", "music", "--checkpoint", checkpoints[name], "--out", out], capsys)
     assert_one_clear_line(code, err, checkpoints[name])
     assert problem in err and keep.read_bytes() == b"earlier work" and no_temporaries(out)
-    code, _, err = run_cli(["eval", "--checkpoint", checkpoints[name], "--data", tune, "--json"], capsys)
-    assert_one_clear_line(code, err, checkpoints[name])
+    if name != "dance.pt":  # eval takes dance checkpoints too (it evaluates by the checkpoint's kind)
+        code, _, err = run_cli(["eval", "--checkpoint", checkpoints[name], "--data", tune, "--json"], capsys)
+        assert_one_clear_line(code, err, checkpoints[name])
 
 
 def test_unknown_config_keys(tmp_path, tune, capsys):

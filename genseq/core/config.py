@@ -84,3 +84,22 @@ def validate_config(raw: dict, model: type[StrictModel], source: str | Path | No
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise GenseqError(f"invalid config: {problems}", source) from None
+
+
+SECTIONS = {"cell": "model", "epochs": "train", "max_minutes": "train", "seed": "train", "condition_self_steps": "train"}
+
+
+def with_overrides(base: StrictModel, overrides: dict, source: str | Path | None = None) -> StrictModel:
+    """A copy of a config with command-line overrides (None: keep) applied to their sections."""
+    raw = base.model_dump()
+    for key, value in overrides.items():
+        if value is not None:
+            (raw[SECTIONS[key]] if key in SECTIONS else raw)[key] = value
+    return validate_config(raw, type(base), source)
+
+
+def resolve_dance_config(config_path: str | Path | None, overrides: dict) -> "DanceConfig":
+    from genseq.core.paths import configs_dir
+
+    base = load_yaml_config(config_path or configs_dir() / "dance.yaml", DanceConfig)
+    return with_overrides(base, overrides, config_path)

@@ -417,3 +417,29 @@ def contact_sheet(clip: MotionClip, size: int, camera: str, columns: int, rows: 
         cv2.putText(view, f"{index / clip.fps:.1f} s", (max(4, size // 40), max(14, size // 14)),
                     cv2.FONT_HERSHEY_SIMPLEX, max(0.35, font_scale), (160, 160, 170), 1, cv2.LINE_AA)
     return sheet
+
+
+def read_clip_file(path: str | Path, fps: float = 30.0) -> MotionClip:
+    """A clip from a .npz clip file or a BVH file (videos go through `genseq extract motion` first)."""
+    from genseq.core.motion import load_clip
+    from genseq.motion.bvh import read_bvh
+
+    path = Path(path)
+    if not path.is_file():
+        raise GenseqError("no such clip file", path)
+    if path.suffix.lower() == ".npz":
+        return load_clip(path)
+    if path.suffix.lower() == ".bvh":
+        return read_bvh(path, fps)
+    raise GenseqError("not a motion clip: expected a .npz clip (from genseq extract motion) or a .bvh file", path)
+
+
+def render_clip_file(clip_path: str | Path, out: str | Path | None = None, preview: str | Path | None = None,
+                     **options) -> list[Path]:
+    """Render a clip file to an H.264 MP4 (default: beside it) and optionally a GIF/PNG preview."""
+    clip = read_clip_file(clip_path)
+    out = Path(out) if out is not None else Path(clip_path).with_suffix(".mp4")
+    written = [render_video(clip, out, **options)]
+    if preview is not None:
+        written.append(render_preview(clip, preview, camera=options.get("camera", "follow")))
+    return written

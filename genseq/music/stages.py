@@ -296,24 +296,13 @@ def generate_music(
 
 def resolve_music_config(config_path: str | Path | None, representation: str | None, overrides: dict) -> MusicConfig:
     """The config file (or the representation's tuned default) with command-line overrides applied."""
-    from genseq.core.config import validate_config
+    from genseq.core.config import with_overrides
 
     if config_path is not None:
         base = load_yaml_config(config_path, MusicConfig)
     else:
         base = default_music_config(representation or "melody")
-    raw = base.model_dump()
-    if representation:
-        raw["representation"] = representation
-    sections = {"cell": "model", "epochs": "train", "max_minutes": "train", "seed": "train"}
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        if key in sections:
-            raw[sections[key]][key] = value
-        else:
-            raw[key] = value
-    return validate_config(raw, MusicConfig, config_path)
+    return with_overrides(base, {"representation": representation, **overrides}, config_path)
 
 
 def generate_and_render(
