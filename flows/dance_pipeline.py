@@ -1,0 +1,40 @@
+"""Prefect flow: extract -> train -> generate (dance), chaining the stage flows by file paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel, Field
+from prefect import flow
+
+from flows.extract_motion import ExtractMotionParams, extract_motion_flow
+from flows.generate_dance import GenerateDanceParams, generate_dance_flow
+from flows.train_dance import TrainDanceParams, train_dance_flow
+
+
+class DancePipelineParams(BaseModel):
+    data: list[str] = Field(default_factory=lambda: ["../shared/datasets/cmu-dance-bvh/salsa"],
+                            description="videos, BVH files or folders to learn from")
+    work_dir: str = Field("out/dance-pipeline", description="where the clips, run folder and outputs go")
+    config: Optional[str] = Field(None, description="YAML config; empty for configs/dance.yaml")
+    epochs: Optional[int] = Field(2, ge=1)
+    max_minutes: Optional[float] = Field(5.0, gt=0)
+    seconds: float = Field(10.0, gt=0)
+    seed: int = 0
+    num_outputs: int = Field(1, ge=1, le=100)
+
+
+@flow(name="dance-pipeline", log_prints=True)
+def dance_pipeline(params: DancePipelineParams = DancePipelineParams()) -> list[str]:
+    work = Path(params.work_dir)
+    extract_motion_flow(ExtractMotionParams(paths=params.data, out=str(work / "clips")))
+    checkpoint = train_dance_flow(TrainDanceParams(data=str(work / "clips"), out=str(work / "run"), config=params.config,
+                                                   epochs=params.epochs, max_minutes=params.max_minutes, seed=params.seed))
+    return generate_dance_flow(GenerateDanceParams(checkpoint=checkpoint, out=str(work / "dance.mp4"), seconds=params.seconds,
+                                                   seed=params.seed, num_outputs=params.num_outputs,
+                                                   keypoints_out=str(work / "dance.npz")))
+
+
+if __name__ == "__main__":
+    dance_pipeline()
