@@ -286,6 +286,18 @@ def demo_cmd(out: Path = typer.Option(Path("generated"), "--out")) -> None:
             say(f"wrote {path}")
 
 
+def register_service_commands() -> None:
+    """`genseq server`, `serve` and `batch` live in genseq/service (operations, not media)."""
+    try:
+        from genseq.service.commands import register
+    except ImportError:  # the service package is optional while it is being built
+        return
+    register(app)
+
+
+register_service_commands()
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
