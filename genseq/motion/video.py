@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from genseq.core.errors import GenseqError
+from genseq.core.files import find_files
 from genseq.core.motion import MotionClip
 from genseq.motion.filters import DEFAULT_SMOOTHING, interpolate_gaps, one_euro, smoothing_params
 from genseq.motion.skeleton import LANDMARKS
@@ -39,20 +40,8 @@ Progress = Callable[[int, int], None]
 
 
 def find_videos(paths: list[str | Path]) -> list[Path]:
-    """Video files named directly or found (recursively, sorted) under the given folders.
-
-    Folders are searched for the usual suffixes (.mp4 .mov .avi .mkv .webm .m4v, any case);
-    a file named directly is kept whatever its suffix, so that reading it says what is wrong.
-    """
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise GenseqError("no such file or folder", path)
-    return files
+    """Video files named directly or found (recursively, sorted) under the given folders."""
+    return find_files(paths, VIDEO_SUFFIXES)
 
 
 def extract_video(

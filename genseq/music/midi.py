@@ -10,9 +10,10 @@ import numpy as np
 
 from genseq.core.atomic import atomic_path
 from genseq.core.errors import GenseqError
+from genseq.core.files import find_files
 from genseq.core.notes import END, PITCH, PROGRAM, START, NoteSequence
 
-MIDI_SUFFIXES = (".mid", ".midi", ".MID", ".MIDI")
+MIDI_SUFFIXES = (".mid", ".midi")
 
 
 @dataclass
@@ -38,15 +39,7 @@ class InstrumentSelection:
 
 def find_midi_files(paths: list[str | Path]) -> list[Path]:
     """MIDI files named directly or found (recursively, sorted) under the given folders."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in MIDI_SUFFIXES and p.is_file()))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise GenseqError("no such file or folder", path)
-    return files
+    return find_files(paths, MIDI_SUFFIXES)
 
 
 def load_pretty_midi(path: str | Path):

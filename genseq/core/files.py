@@ -1,0 +1,22 @@
+"""Finding input files: files named directly, or found under folders by suffix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genseq.core.errors import GenseqError
+
+
+def find_files(paths: list[str | Path], suffixes: tuple[str, ...]) -> list[Path]:
+    """Files named directly (whatever their suffix, so reading them says what is wrong) or found
+    recursively, sorted, under the given folders by suffix (any case)."""
+    suffixes = tuple(s.lower() for s in suffixes)
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise GenseqError("no such file or folder", path)
+    return files
