@@ -184,6 +184,8 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     state = {"epoch": 0, "best_valid_loss": math.inf, "bad_epochs": 0, "train_seconds": 0.0, "history": []}
     last_path = run_dir / LAST
+    for stale in run_dir.glob(".*.tmp.pt"):  # a save cut off by a kill; last.pt itself is always whole
+        stale.unlink()
     if last_path.exists():
         state = resume_state(last_path, spec, model, optimizer, torch_device)
 
