@@ -31,8 +31,10 @@ def say(message: str) -> None:
 
 @extract_app.command("music")
 def extract_music_cmd(
-    paths: List[Path] = typer.Argument(..., help="MIDI files or folders (searched recursively)"),
+    paths: List[Path] = typer.Argument(None, help="MIDI files or folders (searched recursively)"),
     out: Path = typer.Option(..., "--out", help="dataset file to write (.npz)"),
+    corpus: Optional[str] = typer.Option(None, help="instead of files: a corpus shipped offline, bach-chorales (needs music21)"),
+    voices: str = typer.Option("all", help="with --corpus: all voices, or soprano (a melody line)"),
     steps_per_quarter: int = typer.Option(4, help="grid steps per quarter note"),
     program: List[int] = typer.Option([], help="keep only instruments with this General MIDI program (repeatable)"),
     name: List[str] = typer.Option([], help="keep only instruments whose name contains this (repeatable)"),
@@ -42,7 +44,15 @@ def extract_music_cmd(
 ) -> None:
     """MIDI files to a note-sequence dataset, saying per file what was kept and why anything was dropped."""
     from genseq.music.midi import InstrumentSelection, find_midi_files
-    from genseq.music.stages import extract_music
+    from genseq.music.stages import extract_corpus, extract_music
+
+    if corpus:
+        with tqdm(unit="piece", desc=corpus, disable=True if quiet else None) as bar:
+            count = extract_corpus(corpus, out, steps_per_quarter, voices, on_piece=lambda n, total: bar.update(n - bar.n))
+        say(f"wrote {out}: {count} pieces of {corpus}")
+        return
+    if not paths:
+        raise typer.BadParameter("give MIDI files or folders, or --corpus")
 
     selection = InstrumentSelection(program, name, index, include_drums)
     total = len(find_midi_files(paths))

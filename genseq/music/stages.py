@@ -72,6 +72,15 @@ def extract_music(
     return report
 
 
+def extract_corpus(name: str, out: str | Path, steps_per_quarter: int = 4, voices: str = "all", on_piece=None) -> int:
+    """A corpus shipped offline (see genseq.music.corpora) to a note-sequence dataset file."""
+    from genseq.music.corpora import load_corpus
+
+    sequences = load_corpus(name, steps_per_quarter, voices, on_piece)
+    save_sequences(sequences, out)
+    return len(sequences)
+
+
 def default_music_config(representation: str) -> MusicConfig:
     """The tuned defaults of a representation: configs/music-<representation>.yaml."""
     return load_yaml_config(configs_dir() / f"music-{representation}.yaml", MusicConfig)

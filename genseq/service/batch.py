@@ -1,0 +1,509 @@
+"""Batch rendering from a manifest: one job per row, each row failing alone.
+
+A manifest is YAML (a list of rows, or a mapping with a `jobs:` list) or CSV (a header row;
+columns kind, checkpoint, primer, output, and either a `parameters` column holding a JSON
+object or `key=value;key=value`, or one extra column per parameter). A row:
+
+    kind: music | dance
+    checkpoint: a checkpoint file or run folder; empty for the bundled model of the kind
+    primer: a MIDI file (music) or a video / BVH / .npz clip (dance) to continue; optional
+    output: where the job writes, relative to the output root: a folder for music
+            (sample_000.mid, .wav, .png ...), an .mp4 (or .mov) file for dance
+    parameters: see MusicParameters and DanceParameters (unknown keys are errors)
+
+Relative checkpoint and primer paths are read relative to the manifest's folder. Outputs
+can never land outside the output root (absolute paths, '..' and symlinks that lead out are
+rejected), and two rows cannot share an output.
+
+A job is complete when its record `.<output name>.genseq-job.json` (beside the output,
+written atomically after every output file) names the same job (kind, parameters, output,
+and the content hashes of checkpoint and primer) and every file it lists still has the
+recorded size and SHA-256. Complete jobs are skipped; anything else runs again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from genseq.core.atomic import atomic_write_text
+from genseq.core.errors import GenseqError
+from genseq.service.files import content_digest, inside_root, sha256_file, stable_digest
+
+RECORD_SUFFIX = ".genseq-job.json"
+VIDEO_SUFFIXES = (".mp4", ".mov")
+MEDIA_SUFFIXES = (".mid", ".midi", ".wav", ".png", ".gif", ".npz", *VIDEO_SUFFIXES)
+Runner = Literal["process", "thread"]
+
+
+class MusicParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    representation: Literal["melody", "pianoroll"] = Field("melody", description="bundled model when no checkpoint")
+    bars: Optional[int] = Field(None, ge=1, le=1024, description="length in bars (default 8)")
+    seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
+    temperature: float = Field(1.0, ge=0)
+    top_k: Optional[int] = Field(None, ge=1)
+    top_p: Optional[float] = Field(None, gt=0, le=1)
+    seed: int = 0
+    num_outputs: int = Field(1, ge=1, le=64)
+    tempo: Optional[float] = Field(None, gt=0, le=1000)
+    program: Optional[int] = Field(None, ge=0, le=127)
+    include_primer: bool = False
+    wav: bool = True
+    png: bool = True
+    allow_sine: bool = Field(False, description="sine synthesis when fluidsynth is missing")
+
+
+class DanceParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seconds: float = Field(10.0, gt=0, le=600)
+    seed: int = 0
+    temperature: float = Field(1.0, ge=0)
+    num_outputs: int = Field(1, ge=1, le=16)
+    size: int = Field(512, ge=16, le=2048)
+    camera: Literal["follow", "fixed"] = "follow"
+    keypoints: bool = Field(False, description="also save each clip as .npz beside the video")
+    preview: bool = Field(True, description="also a PNG contact sheet beside the video")
+
+
+class Job(BaseModel):
+    """One validated manifest row (paths still as written; resolve with job_paths)."""
+
+    model_config = ConfigDict(extra="forbid")
+    row: int = Field(..., description="1-based row number in the manifest")
+    kind: Literal["music", "dance"]
+    checkpoint: Optional[str] = None
+    primer: Optional[str] = None
+    output: str
+    parameters: Union[MusicParameters, DanceParameters]
+    base_dir: str = Field(".", description="folder relative checkpoint/primer paths are read from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def parameters_of_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            params = data.get("parameters") or {}
+            if isinstance(params, BaseModel):
+                params = params.model_dump()
+            kind = data.get("kind")
+            if kind not in ("music", "dance"):
+                data["parameters"] = {}  # the kind is the error; say only that
+            elif kind == "music":
+                data["parameters"] = MusicParameters.model_validate(params)
+            elif kind == "dance":
+                data["parameters"] = DanceParameters.model_validate(params)
+            for key in ("checkpoint", "primer"):
+                if isinstance(data.get(key), str) and not data[key].strip():
+                    data[key] = None
+        return data
+
+    @model_validator(mode="after")
+    def output_fits_kind(self) -> "Job":
+        suffix = Path(self.output).suffix.lower()
+        if self.kind == "dance" and suffix not in VIDEO_SUFFIXES:
+            raise ValueError(f"a dance output is a video file ending in {' or '.join(VIDEO_SUFFIXES)}, got '{self.output}'")
+        if self.kind == "music" and suffix in MEDIA_SUFFIXES:
+            raise ValueError(f"a music output is a folder (sample_000.mid ... go inside), got '{self.output}'")
+        return self
+
+
+@dataclass
+class JobResult:
+    row: int
+    kind: str
+    output: str
+    status: Literal["done", "skipped", "failed", "pending"]  # pending: checked, not run yet
+    reason: str = ""
+    files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    transient: bool = False  # failed for a reason a retry may fix (I/O hiccup), not bad input
+
+    def to_row(self) -> dict:
+        return {"row": self.row, "kind": self.kind, "output": self.output, "status": self.status,
+                "why": self.reason, "files": len(self.files), "seconds": round(self.seconds, 2)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest
+
+
+def read_manifest_rows(manifest: str | Path) -> list[dict]:
+    """The raw rows of a YAML or CSV manifest, each with its 'row' number."""
+    path = Path(manifest)
+    if not path.is_file():
+        raise GenseqError("no such manifest file", path)
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = []
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames or "kind" not in [f.strip() for f in reader.fieldnames]:
+            raise GenseqError("a CSV manifest needs a header row with at least 'kind' and 'output' columns", path)
+        for number, record in enumerate(reader, start=1):
+            rows.append({"row": number, **csv_row(record)})
+        return rows
+    if suffix in (".yaml", ".yml", ".json"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise GenseqError(f"not valid YAML ({str(exc).splitlines()[0]})", path) from None
+        if isinstance(data, dict) and "jobs" in data:
+            data = data["jobs"]
+        if not isinstance(data, list):
+            raise GenseqError("a YAML manifest is a list of jobs (or a mapping with a 'jobs' list)", path)
+        return [{"row": number, **(item if isinstance(item, dict) else {"invalid": item})}
+                for number, item in enumerate(data, start=1)]
+    raise GenseqError("manifest must be .yaml, .yml or .csv", path)
+
+
+def csv_row(record: dict) -> dict:
+    """A CSV record as a row: the known columns, then `parameters` and every other non-empty column as parameters."""
+    row: dict = {}
+    parameters: dict = {}
+    for key, value in record.items():
+        if key is None:  # more cells than header columns
+            row["invalid"] = f"{len(value)} cell(s) beyond the header"
+            continue
+        key = key.strip()
+        value = (value or "").strip()
+        if key in ("kind", "checkpoint", "primer", "output"):
+            row[key] = value
+        elif key == "parameters":
+            if value:
+                parameters.update(parse_parameters(value))
+        elif value:
+            parameters[key] = yaml.safe_load(value)  # "3" -> 3, "true" -> True, "0.9" -> 0.9
+    row["parameters"] = parameters
+    return row
+
+
+def parse_parameters(text: str) -> dict:
+    """A JSON object, or key=value pairs separated by ';'."""
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return {"__invalid__": f"parameters is not valid JSON ({exc.msg})"}
+        return value if isinstance(value, dict) else {"__invalid__": "parameters must be an object"}
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            return {"__invalid__": f"parameters: expected key=value, got '{part}'"}
+        out[key.strip()] = yaml.safe_load(value.strip())
+    return out
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"] if not str(p).startswith(("function-", "MusicParameters", "DanceParameters")))
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+@dataclass
+class Plan:
+    """What a manifest asks for: valid jobs (with their resolved output) and rows that failed validation."""
+
+    jobs: list[Job]
+    rejected: list[JobResult]
+
+    @property
+    def rows(self) -> int:
+        return len(self.jobs) + len(self.rejected)
+
+
+def plan_batch(manifest: str | Path, output_root: str | Path) -> Plan:
+    """Validate every row; a bad row becomes a failed result with its reason, never an exception."""
+    manifest = Path(manifest)
+    rows = read_manifest_rows(manifest)
+    base_dir = str(manifest.resolve().parent)
+    jobs, rejected, claimed = [], [], {}
+    for raw in rows:
+        number = raw.get("row", 0)
+        kind, output = str(raw.get("kind") or ""), str(raw.get("output") or "")
+        try:
+            if "invalid" in raw:
+                raise GenseqError(f"row is not a mapping of kind/checkpoint/primer/output/parameters: {raw['invalid']!r}")
+            params = raw.get("parameters") or {}
+            if isinstance(params, dict) and "__invalid__" in params:
+                raise GenseqError(params["__invalid__"])
+            job = Job.model_validate({**raw, "base_dir": base_dir})
+            target = inside_root(output_root, job.output)
+            if target in claimed:
+                raise GenseqError(f"same output as row {claimed[target]}", job.output)
+            claimed[target] = number
+            jobs.append(job)
+        except ValidationError as exc:
+            rejected.append(JobResult(number, kind, output, "failed", describe_validation_error(exc)))
+        except GenseqError as exc:
+            rejected.append(JobResult(number, kind, output, "failed", str(exc)))
+    return Plan(jobs, rejected)
+
+
+# ---------------------------------------------------------------------------------------------
+# One job
+
+
+def input_path(job: Job, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path(job.base_dir) / path
+
+
+def job_checkpoint(job: Job) -> Path:
+    if job.checkpoint is not None:
+        return input_path(job, job.checkpoint)
+    if job.kind == "music":
+        from genseq.music.stages import default_checkpoint
+
+        return default_checkpoint(job.parameters.representation)
+    from genseq.motion.stages import default_dance_checkpoint
+
+    return default_dance_checkpoint()
+
+
+def record_path(target: Path) -> Path:
+    return target.parent / f".{target.name}{RECORD_SUFFIX}"
+
+
+def job_fingerprint(job: Job, checkpoint: Path, primer: Path | None) -> str:
+    """What makes two runs of a row the same job: kind, output, parameters and the input contents."""
+    return stable_digest({"kind": job.kind, "output": job.output, "parameters": job.parameters.model_dump(),
+                          "checkpoint": content_digest([checkpoint]), "primer": content_digest([primer])})
+
+
+def complete_files(target: Path, fingerprint: str) -> list[str] | None:
+    """The files of a complete, valid earlier run of this job, else None."""
+    try:
+        record = json.loads(record_path(target).read_text())
+        if record.get("fingerprint") != fingerprint or not record.get("files"):
+            return None
+        files = []
+        for item in record["files"]:
+            path = target.parent / item["path"]
+            if not path.is_file() or path.stat().st_size != item["size"] or sha256_file(path) != item["sha256"]:
+                return None
+            files.append(str(path))
+        return files
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_record(target: Path, fingerprint: str, files: list[Path]) -> Path:
+    import genseq
+
+    entries = [{"path": os.path.relpath(f, target.parent), "size": f.stat().st_size, "sha256": sha256_file(f)}
+               for f in map(Path, files)]
+    record = {"fingerprint": fingerprint, "files": entries, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+              "genseq": genseq.__version__}
+    return atomic_write_text(record_path(target), json.dumps(record, indent=1))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An error a retry may fix: I/O hiccups and timeouts, never bad input."""
+    import errno
+
+    if isinstance(exc, GenseqError):
+        return False
+    if isinstance(exc, (TimeoutError, ConnectionError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in {errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT,
+                                                      errno.ESTALE, errno.EINTR}
+
+
+def run_job(job: Job | dict, output_root: str | Path, device: str | None = None) -> JobResult:
+    """Run one job unless it is already complete and valid; never raises for a bad job."""
+    return attempt_job(job, output_root, device, run=True)
+
+
+def check_job(job: Job | dict, output_root: str | Path) -> JobResult:
+    """Without running it: 'skipped' when complete and valid, 'failed' when its inputs are missing, else 'pending'."""
+    return attempt_job(job, output_root, None, run=False)
+
+
+def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, run: bool) -> JobResult:
+    started = time.monotonic()
+    if isinstance(job, dict):
+        job = Job.model_validate(job)
+    result = JobResult(job.row, job.kind, job.output, "failed")
+    try:
+        target = inside_root(output_root, job.output)
+        checkpoint, primer = job_checkpoint(job), input_path(job, job.primer)
+        if not checkpoint.exists():
+            raise GenseqError("no such checkpoint file or run folder", checkpoint)
+        if primer is not None and not primer.is_file():
+            raise GenseqError("no such primer file", primer)
+        fingerprint = job_fingerprint(job, checkpoint, primer)
+        done = complete_files(target, fingerprint)
+        if done is not None:
+            result.status, result.files, result.reason = "skipped", done, "complete and valid from an earlier run"
+        elif not run:
+            result.status = "pending"
+        else:
+            record_path(target).unlink(missing_ok=True)  # a crash from here on leaves the job incomplete
+            files = (run_music if job.kind == "music" else run_dance)(job, checkpoint, primer, target, device)
+            write_record(target, fingerprint, files)
+            result.status, result.files = "done", [str(f) for f in files]
+    except GenseqError as exc:
+        result.reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 (one row must never take the batch down)
+        result.reason = f"{type(exc).__name__}: {exc}"
+        result.transient = is_transient(exc)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def run_music(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None) -> list[Path]:
+    from genseq.model.sample import SamplingOptions
+    from genseq.music.stages import GenerateOptions, generate_and_render
+
+    p: MusicParameters = job.parameters
+    options = GenerateOptions(primer, p.include_primer, p.bars, p.seconds, p.num_outputs, p.tempo,
+                              SamplingOptions(p.temperature, p.top_k, p.top_p, p.seed), p.program)
+    return generate_and_render(checkpoint, target, options, p.wav, p.png, p.allow_sine, device)
+
+
+def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None) -> list[Path]:
+    from genseq.motion.render import render_preview
+    from genseq.motion.stages import DanceGenerateOptions, generate_dance, numbered, write_dance_outputs
+
+    p: DanceParameters = job.parameters
+    clips = generate_dance(checkpoint, DanceGenerateOptions(primer, p.seconds, p.seed, p.temperature, p.num_outputs), device)
+    keypoints = target.with_suffix(".npz") if p.keypoints else None
+    written = write_dance_outputs(clips, target, keypoints, {"size": p.size, "camera": p.camera})
+    if p.preview:
+        written += [render_preview(clip, numbered(target.with_suffix(".png"), index, len(clips)), camera=p.camera)
+                    for index, clip in enumerate(clips)]
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# Many jobs
+
+
+@dataclass
+class BatchReport:
+    results: list[JobResult]
+    seconds: float = 0.0
+    workers: int = 1
+    runner: str = "process"
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    def rows(self) -> list[dict]:
+        return [r.to_row() for r in sorted(self.results, key=lambda r: r.row)]
+
+    def table(self) -> str:
+        """A plain-text table: row, kind, status, output, why."""
+        rows = self.rows()
+        head = ("row", "kind", "status", "seconds", "output", "why")
+        cells = [head] + [(str(r["row"]), r["kind"], r["status"], f"{r['seconds']:.1f}", r["output"], r["why"]) for r in rows]
+        widths = [max(len(c[i]) for c in cells) for i in range(len(head) - 1)]
+        lines = ["  ".join(c[i].ljust(widths[i]) for i in range(len(head) - 1)) + "  " + c[-1] for c in cells]
+        lines.append(f"{self.count('done')} done, {self.count('skipped')} skipped, {self.failed} failed "
+                     f"in {self.seconds:.1f} s ({self.workers} {self.runner} worker(s))")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"done": self.count("done"), "skipped": self.count("skipped"), "failed": self.failed,
+                "seconds": round(self.seconds, 3), "workers": self.workers, "runner": self.runner,
+                "jobs": [asdict(r) for r in sorted(self.results, key=lambda r: r.row)]}
+
+
+def worker_init(torch_threads: int) -> None:
+    """Each worker process gets its share of the cores (no oversubscription with several workers)."""
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, torch_threads))
+    except ImportError:
+        pass
+
+
+def torch_threads_per_worker(workers: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def run_batch(manifest: str | Path, output_root: str | Path, workers: int = 2, runner: Runner = "process",
+              device: str | None = None, on_result: Callable[[JobResult], None] | None = None) -> BatchReport:
+    """Validate the manifest, then run every valid job on `workers` processes (or threads)."""
+    if workers < 1:
+        raise GenseqError(f"workers must be at least 1, got {workers}")
+    if runner not in ("process", "thread"):
+        raise GenseqError(f"runner must be 'process' or 'thread', got '{runner}'")
+    started = time.monotonic()
+    output_root = Path(output_root)
+    output_root.mkdir(parents=True, exist_ok=True)
+    plan = plan_batch(manifest, output_root)
+    results = list(plan.rejected)
+    for result in plan.rejected:
+        if on_result:
+            on_result(result)
+    if plan.jobs:
+        results += run_jobs(plan.jobs, output_root, workers, runner, device, on_result)
+    return BatchReport(results, time.monotonic() - started, workers, runner)
+
+
+def run_jobs(jobs: list[Job], output_root: Path, workers: int, runner: Runner, device: str | None,
+             on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
+    results, pending = [], []
+    for job in jobs:  # complete jobs are skipped, and missing inputs reported, without starting workers
+        checked = check_job(job, output_root)
+        if checked.status == "pending":
+            pending.append(job)
+        else:
+            results.append(checked)
+            if on_result:
+                on_result(checked)
+    if pending:
+        results += run_pending(pending, output_root, workers, runner, device, on_result)
+    return results
+
+
+def run_pending(jobs: list[Job], output_root: Path, workers: int, runner: Runner, device: str | None,
+                on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
+    threads = torch_threads_per_worker(workers)
+    if workers == 1 or len(jobs) == 1:
+        executor = ThreadPoolExecutor(1)  # in this process: no start-up cost
+        worker_init(threads)
+    elif runner == "thread":
+        executor = ThreadPoolExecutor(workers)
+        worker_init(threads)
+    else:
+        import multiprocessing
+
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=worker_init, initargs=(threads,))
+    results = []
+    with executor:
+        futures: dict[Future, Job] = {executor.submit(run_job, job.model_dump(), str(output_root), device): job
+                                      for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 (a worker process died: that row fails, the rest go on)
+                result = JobResult(job.row, job.kind, job.output, "failed", f"worker crashed: {type(exc).__name__}: {exc}")
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results

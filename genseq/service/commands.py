@@ -1,0 +1,115 @@
+"""`genseq server`, `genseq serve` and `genseq batch`: thin commands over genseq.service.
+
+`serve` starts the flows' serving in a subprocess (`python -m flows.serve`): nothing in
+genseq/ imports flows/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server")(server_cmd)
+    app.command("serve")(serve_cmd)
+    app.command("batch")(batch_cmd)
+
+
+def server_cmd(
+    port: int = typer.Option(4200, min=1, max=65535, help="port on 127.0.0.1 for the API and the UI"),
+    database: Optional[str] = typer.Option(None, envvar="GENSEQ_DATABASE_URL",
+                                           help="PostgreSQL URL (postgresql://user:password@host:5432/name); "
+                                                "default: SQLite under the genseq data folder"),
+    home: Optional[Path] = typer.Option(None, help="Prefect's data folder (default: $GENSEQ_HOME/prefect, "
+                                                   "$GENSEQ_HOME defaulting to ~/.genseq)"),
+) -> None:
+    """Start a local Prefect server with its UI on 127.0.0.1 and keep it running (Ctrl-C stops it)."""
+    from genseq.service.server import PrefectServer, ServerSettings, redact, remove_server_record, write_server_record
+
+    settings = ServerSettings(port=port, prefect_home=home, database=database)
+    say(f"starting Prefect on {settings.ui_url} (data: {settings.home}"
+        f"{', database ' + redact(database) if database else ''}; log: {settings.home / 'server.log'})")
+    server = PrefectServer(settings)
+    try:
+        server.start()
+        write_server_record(settings, os.getpid())
+        say(f"Prefect UI: {settings.ui_url}   API: {settings.api_url}")
+        say("next: `genseq serve` in another terminal registers genseq's deployments; Ctrl-C here stops the server")
+        code = server.wait()
+        if code:
+            say(f"the Prefect server exited with code {code}; see {server.log_path}")
+            sys.exit(1)
+    finally:
+        server.stop()
+        remove_server_record(os.getpid())
+
+
+def serve_cmd(
+    api_url: Optional[str] = typer.Option(None, help="Prefect API (default: $PREFECT_API_URL, else the server "
+                                                     "`genseq server` started)"),
+    files_port: int = typer.Option(0, min=0, max=65535, help="port for the read-only media file server the run "
+                                                              "summaries link to (0: any free port)"),
+    no_files: bool = typer.Option(False, "--no-files", help="no media file server (summaries link file:// paths)"),
+    limit: Optional[int] = typer.Option(None, min=1, help="at most this many flow runs at once"),
+) -> None:
+    """Register deployments of every genseq flow and serve them (runs start from the UI or the API)."""
+    from genseq.service.server import find_api_url, is_healthy
+
+    url = find_api_url(api_url)
+    if not is_healthy(url):
+        from genseq.core.errors import GenseqError
+
+        raise GenseqError(f"no Prefect server answers at {url}: start one with `genseq server`")
+    command = [sys.executable, "-m", "flows.serve", "--files-port", str(files_port)]
+    if no_files:
+        command.append("--no-files")
+    if limit:
+        command += ["--limit", str(limit)]
+    env = {**os.environ, "PREFECT_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    say(f"serving genseq's flows against {url} (outputs are written under {Path.cwd()}); Ctrl-C stops")
+    process = subprocess.Popen(command, env=env)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.wait()  # it got the same Ctrl-C; let it pause its deployments and leave
+        raise
+    if code:
+        sys.exit(code)
+
+
+def batch_cmd(
+    manifest: Path = typer.Argument(..., help="YAML or CSV manifest: one job per row (kind, checkpoint, primer, "
+                                               "parameters, output)"),
+    out: Path = typer.Option(Path("rendered"), "--out", help="output root: every row's output goes inside it"),
+    workers: int = typer.Option(int(os.environ.get("GENSEQ_BATCH_WORKERS", "2")), min=1,
+                                help="jobs at once [env GENSEQ_BATCH_WORKERS]"),
+    runner: str = typer.Option(os.environ.get("GENSEQ_BATCH_RUNNER", "process"),
+                               help="process or thread [env GENSEQ_BATCH_RUNNER]"),
+    report: Optional[Path] = typer.Option(None, help="also write the report as JSON here"),
+    device: Optional[str] = typer.Option(None, help="torch device (default: the GPU when there is one)"),
+) -> None:
+    """Render many clips in parallel; bad rows fail alone, complete outputs are skipped, a report table ends the run."""
+    import json
+
+    from genseq.core.atomic import atomic_write_text
+    from genseq.service.batch import run_batch
+
+    def progress(result) -> None:
+        say(f"row {result.row}: {result.status}{' (' + result.reason + ')' if result.status == 'failed' else ''}")
+
+    result = run_batch(manifest, out, workers, runner, device, on_result=progress)
+    typer.echo(result.table())
+    if report is not None:
+        atomic_write_text(report, json.dumps(result.to_json(), indent=1))
+    if result.failed:
+        sys.exit(1)  # not typer.Exit: genseq's main() runs click with standalone_mode=False, which drops it

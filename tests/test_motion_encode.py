@@ -1,0 +1,215 @@
+import numpy as np
+import pytest
+import torch
+
+from genseq.core.errors import GenseqError
+from genseq.core.motion import MotionClip
+from genseq.model import heads
+from genseq.motion.encode import (
+    LIMB_TREE, ROOT_SIZE, DanceEncoding, bone_lengths, fit_encoding, headings, local_positions, mirror_clip,
+    reproject_bones, root_state, rotate_y,
+)
+from genseq.motion.skeleton import INDEX, LANDMARKS
+
+FACE = LANDMARKS[:11]
+
+
+def rest_pose(seed: int = 0) -> np.ndarray:
+    """(33, 3) a standing body facing +z, hip midpoint at the origin, left side at +x."""
+    rng = np.random.default_rng(seed)
+    pose = np.zeros((33, 3))
+    for name, point in {
+        "left_hip": (0.1, 0, 0), "left_knee": (0.11, -0.42, 0.02), "left_ankle": (0.12, -0.85, 0),
+        "left_heel": (0.12, -0.9, -0.05), "left_foot_index": (0.13, -0.92, 0.15), "left_shoulder": (0.18, 0.5, 0),
+        "left_elbow": (0.25, 0.25, 0), "left_wrist": (0.28, 0.02, 0.03), "left_pinky": (0.3, -0.05, 0.02),
+        "left_index": (0.29, -0.06, 0.05), "left_thumb": (0.27, -0.03, 0.06),
+    }.items():
+        pose[INDEX[name]] = point
+        pose[INDEX[name.replace("left", "right")]] = (-point[0], point[1], point[2])
+    for index, name in enumerate(FACE):
+        pose[INDEX[name]] = (0.05 * np.sin(index), 0.7 + 0.01 * index, 0.08)
+    return pose + rng.normal(0, 0.005, pose.shape)
+
+
+def moving_clip(frames: int = 90, fps: float = 30.0, seed: int = 0, valid: np.ndarray | None = None) -> MotionClip:
+    """A body that waves its limbs, walks along a curve, turns and bobs up and down; every joint valid."""
+    time = np.arange(frames) / fps
+    local = np.repeat(rest_pose(seed)[None], frames, axis=0)
+    wave = np.sin(2 * np.pi * 1.3 * time)[:, None]
+    for name in ("wrist", "elbow", "knee", "ankle", "foot_index"):
+        local[:, INDEX[f"left_{name}"], 2] += 0.2 * wave[:, 0]
+        local[:, INDEX[f"right_{name}"], 2] -= 0.2 * wave[:, 0]
+    local[:, :, 1] += 0.03 * wave
+    heading = 0.8 * time + 0.3 * np.sin(2 * time)
+    root = np.stack([np.sin(time), 0.95 + 0.02 * np.cos(5 * time), 0.5 * time], axis=1)
+    positions = root[:, None, :] + rotate_y(local, heading[:, None])
+    valid = np.ones((frames, 33), dtype=bool) if valid is None else valid
+    return MotionClip(positions.astype(np.float32), valid, fps, list(LANDMARKS), name=f"moving{seed}")
+
+
+def bvh_like(clip: MotionClip) -> MotionClip:
+    """The clip with the landmarks the CMU files lack (face points but the eyes, heels) missing."""
+    valid = clip.valid.copy()
+    missing = [name for name in FACE if name not in ("left_eye", "right_eye")] + ["left_heel", "right_heel"]
+    valid[:, [INDEX[name] for name in missing]] = False
+    return MotionClip(clip.positions, valid, clip.fps, list(clip.joint_names), None, clip.name)
+
+
+def turned(clip: MotionClip, angle: float, shift=(2.0, 0.0, -3.0)) -> MotionClip:
+    positions = rotate_y(clip.positions.astype(np.float64), np.array(angle)) + np.array(shift)
+    return MotionClip(positions.astype(np.float32), clip.valid, clip.fps, list(clip.joint_names), None, clip.name)
+
+
+def test_round_trip_reproduces_positions_to_a_millimetre():
+    clip = moving_clip(120)
+    encoding = fit_encoding([clip], 30.0)
+    assert encoding.joints == list(range(33)) and encoding.value_size == 33 * 3 + ROOT_SIZE
+    features = encoding.features(clip)
+    normal = encoding.normalise(features.values, features.mask)
+    decoded = encoding.decode(encoding.denormalise(normal), features.origin)
+    assert np.abs(decoded - clip.positions).max() < 1e-3
+
+
+def test_decoding_continues_from_a_root_state():
+    clip = moving_clip(60)
+    encoding = fit_encoding([clip], 30.0)
+    features = encoding.features(clip)
+    decoded = encoding.decode(features.values[30:], root_state(clip, 29))
+    assert np.abs(decoded - clip.positions[30:]).max() < 1e-3
+
+
+def test_features_do_not_depend_on_heading_or_place():
+    clip = moving_clip(60)
+    encoding = fit_encoding([clip], 30.0)
+    plain, moved = encoding.features(clip), encoding.features(turned(clip, 2.4))
+    np.testing.assert_allclose(moved.values, plain.values, atol=1e-4)
+    np.testing.assert_allclose(local_positions(turned(clip, -1.0)), local_positions(clip), atol=1e-5)
+
+
+def test_heading_follows_the_hip_line():
+    clip = turned(moving_clip(2), 0.0)
+    still = MotionClip(np.repeat(clip.positions[:1], 2, axis=0), clip.valid, 30.0, list(LANDMARKS))
+    angle = 0.7
+    np.testing.assert_allclose(headings(turned(still, angle).positions, still.valid) - headings(still.positions, still.valid),
+                               angle, atol=1e-5)
+
+
+def test_mirror_twice_is_the_identity_and_matches_the_mirrored_clip():
+    clip = moving_clip(50)
+    encoding = fit_encoding([clip], 30.0)
+    features = encoding.features(clip)
+    once, once_mask = encoding.mirror_values(features.values, features.mask)
+    twice, twice_mask = encoding.mirror_values(once, once_mask)
+    np.testing.assert_array_equal(twice, features.values)
+    np.testing.assert_array_equal(twice_mask, features.mask)
+    np.testing.assert_allclose(encoding.features(mirror_clip(clip)).values, once, atol=1e-5)
+    np.testing.assert_array_equal(mirror_clip(mirror_clip(clip)).positions, clip.positions)
+    heading_change = encoding.joint_size + 3
+    np.testing.assert_allclose(once[:, heading_change], -features.values[:, heading_change])
+
+
+def test_mirror_with_velocity_features():
+    clip = moving_clip(40)
+    encoding = fit_encoding([clip], 30.0, velocities=True)
+    assert encoding.value_size == 2 * 99 + ROOT_SIZE
+    features = encoding.features(clip)
+    np.testing.assert_array_equal(encoding.mirror_values(*encoding.mirror_values(features.values, features.mask))[0],
+                                  features.values)
+    np.testing.assert_allclose(encoding.features(mirror_clip(clip)).values,
+                               encoding.mirror_values(features.values), atol=1e-5)
+
+
+def test_normalisation_is_symmetric_under_mirroring():
+    encoding = fit_encoding([moving_clip(60)], 30.0, mirror=True)
+    lateral = encoding.joint_size  # mean lateral root velocity: the mirror images cancel
+    assert abs(encoding.mean[lateral]) < 1e-6 and abs(encoding.mean[lateral + 3]) < 1e-6
+
+
+def test_bone_reprojection_keeps_limb_lengths_exact():
+    clip = moving_clip(40)
+    target = bone_lengths(clip)
+    rng = np.random.default_rng(1)
+    stretched = clip.positions.copy()
+    for _, child in LIMB_TREE:  # move every limb end, so every limb stretches or shrinks
+        stretched[:, INDEX[child]] += rng.normal(0, 0.05, (40, 3))
+    fixed = reproject_bones(stretched, clip.valid, target)
+    for parent, child in LIMB_TREE:
+        lengths = np.linalg.norm(fixed[:, INDEX[child]] - fixed[:, INDEX[parent]], axis=-1)
+        np.testing.assert_allclose(lengths, target[f"{parent}>{child}"], rtol=1e-5)
+    for anchor in ("left_hip", "right_hip", "left_shoulder", "right_shoulder", "nose"):
+        np.testing.assert_array_equal(fixed[:, INDEX[anchor]], stretched[:, INDEX[anchor]])
+
+
+def test_reprojection_moves_descendants_with_their_parent():
+    clip = moving_clip(5)
+    lengths = {"left_elbow>left_wrist": 1.0}  # only the forearm changes: the hand goes with the wrist
+    fixed = reproject_bones(clip.positions, clip.valid, lengths)
+    wrist, elbow = INDEX["left_wrist"], INDEX["left_elbow"]
+    np.testing.assert_allclose(np.linalg.norm(fixed[:, wrist] - fixed[:, elbow], axis=-1), 1.0, rtol=1e-6)
+    for point in ("left_index", "left_pinky", "left_thumb"):
+        np.testing.assert_allclose(fixed[:, INDEX[point]] - fixed[:, wrist],
+                                   clip.positions[:, INDEX[point]] - clip.positions[:, wrist], atol=1e-6)
+
+
+def test_unseen_landmarks_are_not_modelled_and_decode_invalid():
+    clip = bvh_like(moving_clip(60))
+    encoding = fit_encoding([clip], 30.0)
+    assert len(encoding.joints) == 22 and encoding.value_size == 70
+    features = encoding.features(clip)
+    out = encoding.to_clip(encoding.normalise(features.values), features.origin, lengths={})
+    np.testing.assert_array_equal(out.valid, clip.valid)
+    assert np.isfinite(out.positions).all()
+    assert np.abs(out.positions[out.valid] - clip.positions[clip.valid]).max() < 1e-3
+
+
+def test_input_is_the_previous_target():
+    clip = moving_clip(30)
+    encoding = fit_encoding([clip], 30.0)
+    piece = encoding.piece(encoding.features(clip))
+    assert piece.inputs.shape == piece.targets.shape == (29, encoding.value_size)
+    np.testing.assert_array_equal(piece.inputs[1:], piece.targets[:-1])
+
+
+def test_masked_joints_do_not_affect_the_loss():
+    valid = np.ones((40, 33), dtype=bool)
+    valid[10:20, INDEX["left_wrist"]] = False
+    valid[5, INDEX["right_knee"]] = False
+    clip = moving_clip(40, valid=valid)
+    garbage = clip.positions.copy()
+    garbage[~valid] = np.random.default_rng(0).normal(0, 50, (int((~valid).sum()), 3))
+    encoding = fit_encoding([clip], 30.0)
+    pieces = [encoding.piece(encoding.features(MotionClip(p, valid, 30.0, list(LANDMARKS)))) for p in (clip.positions, garbage)]
+    np.testing.assert_array_equal(pieces[0].inputs, pieces[1].inputs)
+    np.testing.assert_array_equal(pieces[0].targets, pieces[1].targets)
+    mask = torch.from_numpy(pieces[0].target_mask)[None]
+    assert mask.sum() < mask.numel()
+    targets = torch.from_numpy(pieces[0].targets)[None]
+    size = encoding.value_size
+    outputs = torch.randn(1, len(targets[0]), heads.output_size("mdn", size, 3), generator=torch.Generator().manual_seed(0))
+    changed = targets + (1 - mask) * 100.0  # whatever sits in the masked targets
+    np.testing.assert_allclose(heads.step_losses("mdn", outputs, targets, mask), heads.step_losses("mdn", outputs, changed, mask))
+    assert (pieces[0].inputs[10:20][:, 3 * INDEX["left_wrist"]:3 * INDEX["left_wrist"] + 3] == 0).all()
+
+
+def test_metadata_survives_a_weights_only_checkpoint(tmp_path):
+    encoding = fit_encoding([bvh_like(moving_clip(60))], 30.0)
+    torch.save({"representation": encoding.metadata()}, tmp_path / "x.pt")
+    metadata = torch.load(tmp_path / "x.pt", weights_only=True)["representation"]
+    loaded = DanceEncoding.from_metadata(metadata)
+    assert loaded.joints == encoding.joints and loaded.bone_lengths == encoding.bone_lengths
+    np.testing.assert_array_equal(loaded.mean, encoding.mean)
+    np.testing.assert_array_equal(loaded.start_values, encoding.start_values)
+    assert loaded.start_values.shape == (30, 70)
+
+
+def test_clip_at_another_frame_rate_is_refused():
+    encoding = fit_encoding([moving_clip(30)], 30.0)
+    with pytest.raises(GenseqError, match="60 fps"):
+        encoding.features(moving_clip(30, fps=60.0))
+
+
+def test_clips_without_hips_cannot_be_encoded():
+    valid = np.ones((30, 33), dtype=bool)
+    valid[:, [INDEX["left_hip"], INDEX["right_hip"]]] = False
+    with pytest.raises(GenseqError, match="hips"):
+        fit_encoding([moving_clip(30, valid=valid)], 30.0)
