@@ -7,7 +7,7 @@ music21 = pytest.importorskip("music21", reason="music21 (the optional corpora e
 
 
 def test_a_chorale_becomes_notes_with_its_pickup_on_the_beat():
-    score = music21.corpus.chorales.Iterator()[0]  # "Aus meines Herzens Grunde", 3/4 with a pickup
+    score = next(iter(music21.corpus.chorales.Iterator()))  # "Aus meines Herzens Grunde", 3/4 with a pickup
     soprano = chorale_sequence(score, 4, "soprano", "c0")
     everything = chorale_sequence(score, 4, "all", "c0")
     assert soprano.time_signatures == [(0, 3, 4)]

@@ -114,8 +114,8 @@ def test_foot_sliding_is_zero_for_planted_feet_and_the_slide_speed_otherwise():
     assert metrics.foot_sliding(positions, valid, FPS, [[0], [1]]) == 0.0
     positions[:, 0, 2] = np.arange(frames) * 0.02  # slides along the floor at 0.6 m/s
     assert metrics.foot_sliding(positions, valid, FPS, [[0], [1]]) == pytest.approx(0.6)
-    valid[:, 0] = False
-    assert np.isnan(metrics.foot_sliding(positions, valid, FPS, [[0], [1]]))  # the other foot never lands
+    valid[:, :] = False
+    assert np.isnan(metrics.foot_sliding(positions, valid, FPS, [[0], [1]]))
 
 
 def test_foot_sliding_uses_the_lowest_point_of_a_foot():
