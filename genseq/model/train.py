@@ -211,17 +211,18 @@ def train(
                 stopped = f"time budget of {train_config.max_minutes} minutes"
                 break
         epoch = state["epoch"] + 1
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         train_loss = run_epoch(model, optimizer, spec, train_config, source, epoch, torch_device, show_progress)
         valid_loss = mean_loss(model, valid_pieces, spec.head, torch_device)
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started  # robust to other jobs sharing the cores
         improved = valid_loss < state["best_valid_loss"] - 1e-6
         state["best_valid_loss"] = min(valid_loss, state["best_valid_loss"])
         state["bad_epochs"] = 0 if improved else state["bad_epochs"] + 1
         if state["bad_epochs"] and state["bad_epochs"] % max(1, train_config.patience // 2) == 0:
             for group in optimizer.param_groups:
                 group["lr"] *= train_config.lr_decay
-        record = {"epoch": epoch, "train_loss": train_loss, "valid_loss": valid_loss, "seconds": seconds,
+        record = {"epoch": epoch, "train_loss": train_loss, "valid_loss": valid_loss, "seconds": seconds, "cpu_seconds": cpu_seconds,
                   "lr": optimizer.param_groups[0]["lr"], "best": improved}
         state = {**state, "epoch": epoch, "train_seconds": state["train_seconds"] + seconds, "history": state["history"] + [record]}
         if improved:
