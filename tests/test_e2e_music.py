@@ -48,3 +48,23 @@ def test_music_path_end_to_end(tmp_path, capsys):
 
     code, _, err = run_cli(["render", "music", gen / "sample_000.mid"], capsys)
     assert code == 0 and (gen / "sample_000.png").stat().st_size > 500 and (gen / "sample_000.wav").exists()
+
+
+def test_continuation_starts_on_a_bar_line(tmp_path, capsys):
+    from genseq.music.stages import GenerateOptions, generate_music, steps_to_next_bar
+    from tests.conftest import write_tune
+
+    assert steps_to_next_bar([(0, 4, 4)], 4, 40) == 8  # 2.5 bars of 4/4 in: half a bar to go
+    assert steps_to_next_bar([(0, 4, 4)], 4, 32) == 0
+    assert steps_to_next_bar([(0, 4, 4), (16, 3, 4)], 1, 20) == 2
+    assert steps_to_next_bar([(0, 4, 4)], 1, 0) == 0
+
+    run, data = tmp_path / "run", tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        write_tune(data / f"t{i}.mid", [(60 + i + k % 5, k * 0.5, (k + 1) * 0.5) for k in range(10)])
+    code, _, err = run_cli(["train", "music", "--data", data, "--out", run, "--config", REPO / "configs" / "tiny.yaml",
+                            "--representation", "melody", "--steps-per-quarter", "4"], capsys)
+    assert code == 0, err
+    pieces = generate_music(run, tmp_path / "gen", GenerateOptions(primer=data / "t0.mid", bars=2, num_outputs=2))
+    assert [(p.total_steps, p.time_signatures) for p in pieces] == [(32, [(0, 4, 4)])] * 2

@@ -13,7 +13,7 @@ import torch
 from genseq.core.atomic import atomic_write_text, ensure_writable_dir
 from genseq.core.config import MusicConfig, load_yaml_config
 from genseq.core.errors import GenseqError
-from genseq.core.notes import NoteSequence, load_sequences, save_sequences, steps_per_bar
+from genseq.core.notes import NoteSequence, bar_positions, load_sequences, save_sequences, steps_per_bar
 from genseq.core.paths import assets_dir, configs_dir
 from genseq.model.checkpoint import load_checkpoint
 from genseq.model.recurrent import pick_device
@@ -264,6 +264,12 @@ def generation_steps(options: GenerateOptions, spq: int, qpm: float, time_signat
     return (options.bars or 8) * steps_per_bar(spq, time_signature[1], time_signature[2])
 
 
+def steps_to_next_bar(time_signatures, steps_per_quarter: int, step: int) -> int:
+    in_bar, _ = bar_positions(time_signatures, steps_per_quarter, [step])
+    length = steps_per_bar(steps_per_quarter, *time_signatures[-1][1:])
+    return int(-in_bar[0] % length)
+
+
 def generate_music(
     checkpoint: str | Path, out_dir: str | Path, options: GenerateOptions, device: str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -280,7 +286,11 @@ def generate_music(
         primer_values, first_step, signatures, primer_qpm = encoding.silence(), -1, [(0, 4, 4)], 120.0
     qpm = options.tempo or primer_qpm
     steps = generation_steps(options, encoding.steps_per_quarter, qpm, signatures[-1])
-    end = first_step + len(primer_values) + steps
+    # a continuation written without its primer starts on the next bar line, so its bars are the model's bars
+    start = first_step + len(primer_values)
+    drop = 0 if options.include_primer else steps_to_next_bar(signatures, encoding.steps_per_quarter, start)
+    steps += drop
+    end = start + steps
     metric = torch.from_numpy(encoding.metric.for_steps(signatures, np.arange(first_step, end)))
     primer_inputs = np.concatenate([encoding.value_vectors(primer_values), metric[1 : len(primer_values) + 1].numpy()], axis=1)
     device_used = next(loaded.model.parameters()).device
@@ -294,6 +304,7 @@ def generate_music(
                                    options.num_outputs, options.sampling, progress).cpu().numpy()
     results = []
     for index, values in enumerate(sampled):
+        values = values[drop:]
         if options.include_primer and options.primer is not None:
             values = np.concatenate([primer_values.astype(values.dtype), values])
         sequence = encoding.to_sequence(values, qpm, signatures if options.include_primer else [(0, *signatures[-1][1:])],
