@@ -74,6 +74,7 @@ def evaluate_cell(cell: str, data: Path, runs: Path, threads: int) -> dict:
         "best_valid_nll_per_frame": round(state["best_valid_loss"], 4), "params": last["params"],
         "epochs": state["epoch"], "train_seconds": round(state["train_seconds"], 1),
         "train_cpu_seconds": round(sum(h.get("cpu_seconds", 0.0) for h in state["history"]), 1),
+        "epochs_with_cpu_seconds": sum("cpu_seconds" in h for h in state["history"]),
         "threads": threads, "published": PUBLISHED.get(cell, {}),
     }
 
@@ -107,6 +108,9 @@ def main() -> None:
         "train_seconds": default["train_seconds"], "budget_minutes_per_cell": args.minutes, "target": "below 3.07 (TCN, Bai et al. 2018)",
         "ratio_to_tcn": round(default["test_nll_per_frame"] / 3.07, 4), "cells": rows, "wall_seconds_all_cells": round(wall, 1),
         "machine": f"{os.cpu_count()} cores, {threads} torch thread(s) per run" + (", cells trained at once" if args.parallel else ""),
+        "load_average_at_end": round(os.getloadavg()[0], 2),
+        "note": "train_seconds is wall-clock on cores shared with other jobs; runs under --runs are resumed, so a "
+                "re-run only re-evaluates finished runs",
         "command": shlex.join(["python", "bench/nottingham_nll.py", *sys.argv[1:]]),
     }
     atomic_write_text(args.out, json.dumps(result, indent=2) + "\n")
