@@ -213,3 +213,19 @@ def test_clips_without_hips_cannot_be_encoded():
     valid[:, [INDEX["left_hip"], INDEX["right_hip"]]] = False
     with pytest.raises(GenseqError, match="hips"):
         fit_encoding([moving_clip(30, valid=valid)], 30.0)
+
+
+def video_like(clip: MotionClip) -> MotionClip:
+    """The clip as video gives it: with image positions, and hip-centred world coordinates."""
+    positions = clip.positions - (clip.positions[:, 23:25].mean(axis=1, keepdims=True))
+    return MotionClip(positions, clip.valid, clip.fps, list(clip.joint_names), np.zeros_like(positions), clip.name)
+
+
+def test_video_clips_have_no_root_trajectory():
+    clip = video_like(moving_clip(60))
+    encoding = fit_encoding([clip], 30.0)
+    root = encoding.joint_size
+    features = encoding.features(clip)
+    assert not features.mask[:, root:root + 3].any() and features.mask[:, root + 3].all()
+    assert encoding.unknown == [root, root + 1, root + 2]
+    assert DanceEncoding.from_metadata(encoding.metadata()).unknown == encoding.unknown

@@ -186,8 +186,15 @@ class MotionFeatures:
     origin: RootState
 
 
+def has_trajectory(clip: MotionClip) -> bool:
+    """Whether the clip's root moves through the world: not for video, whose world landmarks mediapipe
+    centres on the hips every frame (such clips carry image_positions)."""
+    return clip.image_positions is None
+
+
 def clip_features(clip: MotionClip, joints: list[int], velocities: bool = False) -> MotionFeatures:
-    """Features of every frame of a clip over the given landmark indices (see the module docstring)."""
+    """Features of every frame of a clip over the given landmark indices (see the module docstring).
+    A clip without a trajectory (video) has its root velocity and height masked as unknown."""
     positions = np.nan_to_num(clip.positions.astype(np.float64))
     valid = clip.valid
     frames = len(positions)
@@ -205,7 +212,8 @@ def clip_features(clip: MotionClip, joints: list[int], velocities: bool = False)
     if frames > 1:  # frame 0 has no previous frame: it moves as frame 1 does
         step[0], turn[0], moving_ok[0] = step[1], turn[1], moving_ok[1]
     root_values = np.stack([step[:, 0], step[:, 2], root[:, 1], turn], axis=1)
-    root_mask = np.stack([moving_ok, moving_ok, hips_ok, moving_ok], axis=1)
+    travels = has_trajectory(clip)
+    root_mask = np.stack([moving_ok & travels, moving_ok & travels, hips_ok & travels, moving_ok], axis=1)
     blocks = [local.reshape(frames, -1), root_values]
     masks = [joint_mask, root_mask]
     if velocities:
@@ -256,6 +264,7 @@ class DanceEncoding:
     velocities: bool = False
     bone_lengths: dict[str, float] = field(default_factory=dict)
     start_values: np.ndarray | None = None  # (frames, D) raw features of a training snippet
+    unknown: list[int] = field(default_factory=list)  # dimensions never known in training: held at the mean
 
     @property
     def value_size(self) -> int:
@@ -279,6 +288,7 @@ class DanceEncoding:
             "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
             "bone_lengths": {k: float(v) for k, v in self.bone_lengths.items()},
             "start_values": [] if self.start_values is None else [[float(v) for v in row] for row in self.start_values],
+            "unknown": [int(d) for d in self.unknown],
         }
 
     @classmethod
@@ -289,7 +299,7 @@ class DanceEncoding:
         start = np.array(metadata.get("start_values") or [], dtype=np.float32)
         return cls(joints, np.array(metadata["mean"], dtype=np.float32), np.array(metadata["std"], dtype=np.float32),
                    float(metadata["fps"]), bool(metadata.get("velocities", False)), dict(metadata.get("bone_lengths", {})),
-                   start if start.size else None)
+                   start if start.size else None, [int(d) for d in metadata.get("unknown", [])])
 
     # -- encoding ------------------------------------------------------------------------------
 
@@ -375,6 +385,7 @@ def fit_encoding(clips: list[MotionClip], fps: float, mirror: bool = True, veloc
         mirrored, mirrored_mask = encoding.mirror_values(values, mask)
         values, mask = np.concatenate([values, mirrored]), np.concatenate([mask, mirrored_mask])
     encoding.mean, encoding.std = masked_statistics(values, mask)
+    encoding.unknown = [int(d) for d in np.flatnonzero(~mask.any(axis=0))]
     encoding.bone_lengths = merged_bone_lengths(clips)
     encoding.start_values = start_snippet(features, round(START_SECONDS * fps))
     return encoding
@@ -391,9 +402,11 @@ def masked_statistics(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray,
 
 
 def start_snippet(features: list[MotionFeatures], frames: int) -> np.ndarray:
-    """Raw features of `frames` fully known frames from the middle of the longest clip that has them."""
+    """Raw features of `frames` fully known frames (dimensions never known aside) from the middle of
+    the longest clip that has them."""
+    ever = np.logical_or.reduce([f.mask.any(axis=0) for f in features])
     for f in sorted(features, key=lambda f: -len(f.values)):
-        known = f.mask.all(axis=1)
+        known = (f.mask | ~ever).all(axis=1)
         middle = len(known) // 2
         for start in sorted(range(max(1, len(known) - frames + 1)), key=lambda s: abs(s - middle)):
             if known[start:start + frames].all():

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from tqdm.auto import tqdm
 import torch
 
 from genseq.core.atomic import atomic_write_text, ensure_writable_dir
@@ -27,7 +28,7 @@ from genseq.motion.encode import (
     DanceEncoding, MotionFeatures, RootState, bone_lengths, fit_encoding, local_positions, root_state,
 )
 from genseq.motion.skeleton import BONE_INDICES, INDEX, LANDMARKS
-from genseq.motion.video import VIDEO_SUFFIXES
+from genseq.motion.video import VIDEO_SUFFIXES, extract_video
 
 BVH_SUFFIX, CLIP_SUFFIX = ".bvh", ".npz"
 MOTION_SUFFIXES = (BVH_SUFFIX, CLIP_SUFFIX) + VIDEO_SUFFIXES
@@ -71,8 +72,6 @@ def resample_clip(clip: MotionClip, fps: float) -> MotionClip:
 
 def read_motion_file(path: str | Path, fps: float, smoothing: float = 0.5, progress: Progress | None = None) -> MotionClip:
     """One video, BVH file or .npz clip as a MotionClip of the 33 landmarks at `fps`."""
-    from genseq.motion.video import extract_video
-
     path = Path(path)
     if not fps > 0:
         raise GenseqError(f"frame rate must be positive, got {fps}", path)
@@ -139,32 +138,46 @@ def extract_motion(paths: list, out: str | Path, fps: float = 30.0, smoothing: f
     return written
 
 
-def load_motion_clips(data: str | Path, fps: float) -> list[MotionClip]:
-    """Every video, BVH file and .npz clip in a folder (recursively) or one file, at `fps`; each clip is
-    named by its path relative to the folder, without suffix (e.g. 'salsa/01')."""
+def load_motion_files(data: str | Path, fps: float) -> list[tuple[Path, MotionClip]]:
+    """(file, clip) for every video, BVH file and .npz clip in a folder (recursively) or one file, at
+    `fps`; each clip is named by its path relative to the folder, without suffix (e.g. 'salsa/01')."""
     data = Path(data)
     if not data.exists():
         raise GenseqError("no such data file or folder", data)
     files = find_motion_files([data])
     if not files:
         raise GenseqError(f"no videos, BVH files or .npz clips found (looked for {', '.join(MOTION_SUFFIXES)})", data)
-    clips = []
+    loaded = []
     for path in files:
         clip = read_motion_file(path, fps)
         clip.name = path.relative_to(data).with_suffix("").as_posix() if data.is_dir() else path.stem
-        clips.append(clip)
-    return clips
+        loaded.append((path, clip))
+    return loaded
+
+
+def load_motion_clips(data: str | Path, fps: float) -> list[MotionClip]:
+    """Every video, BVH file and .npz clip in a folder (recursively) or one file, as clips at `fps`,
+    named by their path relative to the folder without suffix (e.g. 'salsa/01')."""
+    return [clip for _, clip in load_motion_files(data, fps)]
 
 
 # ---------------------------------------------------------------------------------------------
 # Training
 
 
-def check_clip_lengths(clips: list[MotionClip], min_seconds: float, data: str | Path) -> None:
-    for clip in clips:
-        if clip.seconds < min_seconds:
-            raise GenseqError(f"too short to train on: {clip.seconds:.1f} s, need {min_seconds:.1f} s",
-                              Path(data) / clip.name if Path(data).is_dir() else data)
+def long_enough_clips(files: list[tuple[Path, MotionClip]], min_seconds: float) -> tuple[list[MotionClip], list[dict]]:
+    """The clips long enough to train on, and the others with their reason. A clip named on its own,
+    or a folder with no clip long enough, is an error."""
+    kept, dropped = [], []
+    for path, clip in files:
+        if clip.seconds >= min_seconds:
+            kept.append(clip)
+        else:
+            dropped.append({"file": str(path), "reason": f"too short to train on: {clip.seconds:.1f} s, need {min_seconds:.1f} s"})
+    if not kept:
+        raise GenseqError(dropped[0]["reason"] if len(files) == 1 else
+                          f"no clip is long enough to train on (need {min_seconds:.1f} s)", files[0][0] if len(files) == 1 else None)
+    return kept, dropped
 
 
 def split_clips(clips: list[MotionClip], seed: int, valid_fraction: float) -> tuple[list[MotionClip], list[MotionClip], str]:
@@ -210,13 +223,15 @@ def train_dance(data: str | Path, out: str | Path, config: DanceConfig, device: 
     mirror augmentation, auto-conditioning as the config says. An unfinished run in `out` resumes."""
     out = ensure_writable_dir(out)
     cfg = config.train
-    clips = load_motion_clips(data, config.fps)
-    check_clip_lengths(clips, config.min_clip_seconds, data)
+    clips, dropped = long_enough_clips(load_motion_files(data, config.fps), config.min_clip_seconds)
+    for item in dropped:
+        if show_progress:
+            tqdm.write(f"dropped {item['file']}: {item['reason']}")
     train_clips, valid_clips, how = split_clips(clips, cfg.seed, cfg.valid_fraction)
     atomic_write_text(out / "data.json", json.dumps({
         "data": str(data), "fps": config.fps, "split": how,
         "train": [c.name for c in train_clips], "valid": [c.name for c in valid_clips],
-        "train_seconds_of_motion": round(sum(c.seconds for c in train_clips), 2),
+        "train_seconds_of_motion": round(sum(c.seconds for c in train_clips), 2), "dropped": dropped,
     }, indent=1))
     encoding = fit_encoding(train_clips, config.fps, config.mirror)
     source = DanceSource(encoding, [encoding.features(c) for c in train_clips], config.mirror)
@@ -283,10 +298,15 @@ def continue_dance(loaded: LoadedDanceModel, primer: MotionClip | None, steps: i
     else:
         start = encoding.start_values if encoding.start_values is not None else encoding.mean[None, :]
         primer_inputs, origin = encoding.normalise(start), RootState()
-    sampled = sample_continuations(loaded.model, "mdn", primer_inputs, lambda values, index: values, steps, num_outputs,
-                                   SamplingOptions(temperature=temperature, seed=seed), progress, encoding.value_size)
+    known = torch.ones(encoding.value_size)
+    known[encoding.unknown] = 0.0  # dimensions the training data never had stay at their mean (0)
+    primer_inputs = primer_inputs * known.numpy()
+    known = known.to(next(loaded.model.parameters()).device)
+    sampled = sample_continuations(loaded.model, "mdn", primer_inputs, lambda values, index: values * known, steps,
+                                   num_outputs, SamplingOptions(temperature=temperature, seed=seed), progress,
+                                   encoding.value_size)
     return [encoding.to_clip(values, origin, lengths, f"{name}_{index:03d}")
-            for index, values in enumerate(sampled.cpu().numpy())]
+            for index, values in enumerate((sampled * known).cpu().numpy())]
 
 
 def generate_dance(checkpoint: str | Path, options: DanceGenerateOptions, device: str | None = None,
