@@ -14,8 +14,9 @@ from flows.train_dance import TrainDanceParams, train_dance_flow
 
 
 class DancePipelineParams(BaseModel):
-    data: list[str] = Field(default_factory=lambda: ["../shared/datasets/cmu-dance-bvh/salsa"],
-                            description="videos, BVH files or folders to learn from")
+    data: list[str] = Field(default_factory=list,
+                            description="videos, BVH files or folders to learn from; empty: synthetic example BVH "
+                                        "dances (a self-contained demo)")
     work_dir: str = Field("out/dance-pipeline", description="where the clips, run folder and outputs go")
     config: Optional[str] = Field(None, description="YAML config; empty for configs/dance.yaml")
     epochs: Optional[int] = Field(2, ge=1)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field
 from prefect import flow
 
-from flows.progress import progress_reporter, publish_table
-from genseq.core.paths import assets_dir
-from genseq.music.midi import InstrumentSelection, find_midi_files
-from genseq.music.stages import extract_music
+from flows.progress import publish_outputs, publish_table
+from flows.tasks import absolute, cached, extract_music_task
 
 
 class ExtractMusicParams(BaseModel):
-    paths: list[str] = Field(default_factory=lambda: [str(assets_dir() / "examples")], description="MIDI files or folders")
+    paths: list[str] = Field(default_factory=list,
+                             description="MIDI files or folders; empty: the bundled examples (assets/examples), else "
+                                         "tunes sampled from the bundled melody model into out/examples/tunes")
     out: str = Field("out/music-dataset.npz", description="dataset file to write")
     steps_per_quarter: int = Field(4, ge=1, le=24)
     programs: list[int] = Field(default_factory=list, description="keep only these General MIDI programs (empty: all)")
@@ -21,12 +23,17 @@ class ExtractMusicParams(BaseModel):
 
 @flow(name="extract-music", log_prints=True)
 def extract_music_flow(params: ExtractMusicParams = ExtractMusicParams()) -> str:
-    files = find_midi_files(params.paths)
-    report = extract_music(files, params.out, params.steps_per_quarter,
-                           InstrumentSelection(programs=params.programs, include_drums=params.include_drums),
-                           on_file=progress_reporter(f"reading {len(files)} MIDI files", len(files)))
-    publish_table(report.kept + report.dropped, "files kept and dropped, with reasons")
-    print("\n".join(report.lines()[-5:]))
+    paths = params.paths
+    if not paths:
+        from flows.examples import example_midi_inputs
+
+        paths = example_midi_inputs()
+    report = cached(extract_music_task, paths=[absolute(p) for p in paths], out=absolute(params.out),
+                    steps_per_quarter=params.steps_per_quarter, programs=params.programs,
+                    include_drums=params.include_drums)
+    publish_table(report["kept"] + report["dropped"], "files kept and dropped, with reasons")
+    publish_outputs(f"Dataset: {len(report['kept'])} piece(s) kept, {len(report['dropped'])} dropped", [Path(params.out)])
+    print("\n".join(report["lines"][-5:]))
     return params.out
 
 

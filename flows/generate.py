@@ -7,9 +7,9 @@ from typing import Literal, Optional
 from pydantic import BaseModel, Field
 from prefect import flow
 
-from flows.progress import progress_reporter, publish_outputs
-from genseq.model.sample import SamplingOptions
-from genseq.music.stages import GenerateOptions, default_checkpoint, generate_and_render
+from flows.progress import publish_outputs
+from flows.tasks import absolute, cached, generate_music_task
+from genseq.music.stages import default_checkpoint
 
 
 class GenerateMusicParams(BaseModel):
@@ -26,19 +26,24 @@ class GenerateMusicParams(BaseModel):
     seconds: Optional[float] = Field(None, gt=0)
     num_outputs: int = Field(2, ge=1, le=100)
     tempo: Optional[float] = Field(None, gt=0)
+    program: Optional[int] = Field(None, ge=0, le=127, description="General MIDI program of the output")
     wav: bool = True
     png: bool = True
+    allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
 
 
 @flow(name="generate-music", log_prints=True)
 def generate_music_flow(params: GenerateMusicParams = GenerateMusicParams()) -> list[str]:
     checkpoint = params.checkpoint or default_checkpoint(params.representation)
-    options = GenerateOptions(params.primer, params.include_primer, params.bars, params.seconds, params.num_outputs,
-                              params.tempo, SamplingOptions(params.temperature, params.top_k, params.top_p, params.seed))
-    paths = generate_and_render(checkpoint, params.out, options, params.wav, params.png,
-                                progress=progress_reporter("sampling", 1))
-    publish_outputs(f"{params.num_outputs} new piece(s) from {checkpoint}", paths)
-    return [str(p) for p in paths]
+    paths = cached(generate_music_task, checkpoint=absolute(checkpoint), out_dir=absolute(params.out),
+                   primer=absolute(params.primer), include_primer=params.include_primer, bars=params.bars,
+                   seconds=params.seconds, num_outputs=params.num_outputs, tempo=params.tempo,
+                   temperature=params.temperature, top_k=params.top_k, top_p=params.top_p, seed=params.seed,
+                   program=params.program, wav=params.wav, png=params.png, allow_sine=params.allow_sine)
+    publish_outputs(f"{params.num_outputs} new piece(s) from {checkpoint}", paths, key="generate-music",
+                    note=f"temperature {params.temperature}, seed {params.seed}, "
+                         f"{f'{params.seconds:g} s' if params.seconds else f'{params.bars or 8} bars'}")
+    return paths
 
 
 if __name__ == "__main__":

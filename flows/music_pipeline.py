@@ -1,4 +1,8 @@
-"""Prefect flow: extract -> train -> generate -> render, chaining the stage flows by file paths."""
+"""Prefect flow: extract -> train -> generate -> render, chaining the stage flows by file paths.
+
+Re-running on unchanged inputs skips what is done: extraction and generation are cached on
+their inputs' contents, and training resumes its run folder (a finished run ends at once).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from flows.train import TrainMusicParams, train_music_flow
 
 
 class MusicPipelineParams(BaseModel):
-    data: list[str] = Field(default_factory=lambda: ["../shared/datasets/nottingham/valid"],
-                            description="MIDI files or folders to learn from")
+    data: list[str] = Field(default_factory=list,
+                            description="MIDI files or folders to learn from; empty: example tunes sampled from the "
+                                        "bundled melody model (a self-contained demo)")
     work_dir: str = Field("out/music-pipeline", description="where the dataset, run folder and outputs go")
     representation: Literal["melody", "pianoroll"] = "melody"
     steps_per_quarter: int = Field(4, ge=1, le=24)
@@ -26,6 +31,7 @@ class MusicPipelineParams(BaseModel):
     seed: int = 0
     bars: int = Field(8, ge=1)
     num_outputs: int = Field(2, ge=1, le=100)
+    allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
 
 
 @flow(name="music-pipeline", log_prints=True)
@@ -38,7 +44,7 @@ def music_pipeline(params: MusicPipelineParams = MusicPipelineParams()) -> list[
         steps_per_quarter=params.steps_per_quarter, epochs=params.epochs, max_minutes=params.max_minutes, seed=params.seed))
     return generate_music_flow(GenerateMusicParams(
         checkpoint=checkpoint, out=str(work / "generated"), temperature=params.temperature, seed=params.seed,
-        bars=params.bars, num_outputs=params.num_outputs, wav=True, png=True))
+        bars=params.bars, num_outputs=params.num_outputs, wav=True, png=True, allow_sine=params.allow_sine))
 
 
 if __name__ == "__main__":

@@ -9,16 +9,16 @@ from pydantic import BaseModel, Field
 from prefect import flow
 
 from flows.progress import publish_outputs
-from genseq.core.paths import assets_dir
-from genseq.music.render import render_music
+from flows.tasks import absolute, cached, render_music_task
 
 
 class RenderMusicParams(BaseModel):
-    midi: str = Field(str(assets_dir() / "examples" / "melody.mid"), description="MIDI file to render")
-    wav: Optional[str] = Field(None, description="WAV path (default: beside the MIDI)")
-    png: Optional[str] = Field(None, description="piano-roll PNG path (default: beside the MIDI)")
+    midi: Optional[str] = Field(None, description="MIDI file to render; empty: assets/examples/melody.mid, else a tune "
+                                                  "sampled from the bundled melody model")
+    wav: Optional[str] = Field(None, description="WAV path (default: in out_dir, else beside the MIDI)")
+    png: Optional[str] = Field(None, description="piano-roll PNG path (default: in out_dir, else beside the MIDI)")
     out_dir: Optional[str] = Field("out/rendered", description="folder for the default WAV/PNG paths")
-    allow_sine: bool = False
+    allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
 
 
 def default_beside(midi: Path, out_dir: Optional[str], suffix: str) -> Path:
@@ -27,11 +27,17 @@ def default_beside(midi: Path, out_dir: Optional[str], suffix: str) -> Path:
 
 @flow(name="render-music", log_prints=True)
 def render_music_flow(params: RenderMusicParams = RenderMusicParams()) -> list[str]:
-    midi = Path(params.midi)
-    paths = render_music(midi, params.wav or default_beside(midi, params.out_dir, ".wav"),
-                         params.png or default_beside(midi, params.out_dir, ".png"), params.allow_sine)
-    publish_outputs(f"Rendered {midi.name}", paths)
-    return [str(p) for p in paths]
+    if params.midi:
+        midi = Path(params.midi)
+    else:
+        from flows.examples import example_tune
+
+        midi = example_tune()
+    paths = cached(render_music_task, midi=absolute(midi),
+                   wav=absolute(params.wav or default_beside(midi, params.out_dir, ".wav")),
+                   png=absolute(params.png or default_beside(midi, params.out_dir, ".png")), allow_sine=params.allow_sine)
+    publish_outputs(f"Rendered {midi.name}", paths, key="render-music")
+    return paths
 
 
 if __name__ == "__main__":

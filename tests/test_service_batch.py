@@ -16,13 +16,30 @@ from genseq.service.files import inside_root
 from tests.conftest import REPO, SCALE, run_cli, write_tune
 
 
+try:
+    import genseq.motion.stages  # noqa: F401  (the dance stages are being written beside this work)
+
+    HAVE_DANCE = True
+except ImportError:
+    HAVE_DANCE = False
+needs_dance = pytest.mark.skipif(not HAVE_DANCE, reason="genseq.motion.stages (the dance stages) is not there yet")
+
+TINY_DANCE_CONFIG = """
+fps: 15
+mixture_components: 2
+model: {cell: lstm, hidden_size: 16, num_layers: 1, dropout: 0.0}
+train: {epochs: 1, batch_size: 4, seq_len: 20, max_batches_per_epoch: 2, condition_truth_steps: 5, condition_self_steps: 5}
+"""
+
+
 def tiny_assets(base: Path) -> Path:
-    """A folder shaped like assets/ (music-melody.pt, music-pianoroll.pt) holding tiny models trained
-    here in seconds with configs/tiny.yaml; made once per test session (shared by the service tests)."""
+    """A folder shaped like assets/ (music-melody.pt, music-pianoroll.pt and, when the dance stages
+    exist, dance.pt) holding tiny models trained here in seconds (configs/tiny.yaml for music, a
+    tiny dance config on synthetic BVH clips); made once per test session (shared by the service tests)."""
     from genseq.music.stages import resolve_music_config, train_music
 
     assets = base / "tiny-assets"
-    if (assets / "music-pianoroll.pt").exists():
+    if (assets / "done").exists():
         return assets
     tunes = base / "tiny-tunes"
     tunes.mkdir(parents=True, exist_ok=True)
@@ -33,6 +50,18 @@ def tiny_assets(base: Path) -> Path:
         config = resolve_music_config(REPO / "configs" / "tiny.yaml", representation, {})
         result = train_music(tunes, base / f"tiny-run-{representation}", config, device="cpu", show_progress=False)
         os.replace(result.best_checkpoint, assets / f"music-{representation}.pt")
+    if HAVE_DANCE:
+        from flows.examples import example_dances
+        from genseq.core.config import resolve_dance_config
+        from genseq.motion.stages import train_dance
+
+        config_path = base / "tiny-dance.yaml"
+        config_path.write_text(TINY_DANCE_CONFIG)
+        clips = example_dances(base / "tiny-dance-clips", count=3, seconds=4.0)
+        result = train_dance(clips, base / "tiny-run-dance", resolve_dance_config(config_path, {}), device="cpu",
+                             show_progress=False)
+        os.replace(result.best_checkpoint, assets / "dance.pt")
+    (assets / "done").touch()
     return assets
 
 
@@ -101,7 +130,7 @@ def test_batch_bad_rows_fail_alone_nothing_escapes_and_reruns_skip(assets, tmp_p
     outside = work / "outside"
     outside.mkdir()
     (root / "sneaky").symlink_to(outside)
-    primer = write_tune(work / "primer.mid", SCALE[:8])
+    write_tune(work / "primer.mid", SCALE[:8])
     manifest = work / "manifest.yaml"
     manifest.write_text(f"""
 jobs:
@@ -165,3 +194,58 @@ def test_changed_parameters_or_checkpoint_run_again(assets, tmp_path, monkeypatc
     manifest.write_text("- {kind: music, output: a, parameters: {bars: 2, wav: false, png: false, seed: 5}}\n")
     assert run_batch(manifest, root, workers=1).count("done") == 1
     assert run_batch(manifest, root, workers=1, runner="thread").count("skipped") == 1
+
+
+@needs_dance
+def test_dance_rows(assets, tmp_path):
+    """Dance jobs: H.264 videos (numbered when several), keypoint clips and contact-sheet previews; then skipped."""
+    from flows.examples import write_example_bvh
+
+    write_example_bvh(tmp_path / "primer.bvh", seconds=3.0, seed=7)
+    manifest = tmp_path / "dance.yaml"
+    manifest.write_text(f"""
+- {{kind: dance, checkpoint: {assets / 'dance.pt'}, output: a/two.mp4, parameters: {{seconds: 2, size: 96, num_outputs: 2, keypoints: true}}}}
+- {{kind: dance, checkpoint: {assets / 'dance.pt'}, primer: primer.bvh, output: b.mp4, parameters: {{seconds: 2, size: 96, camera: fixed}}}}
+- {{kind: dance, checkpoint: {assets / 'dance.pt'}, output: c.mp4, parameters: {{seconds: 2, size: 95}}}}
+- {{kind: dance, output: d.mid}}
+""")
+    root = tmp_path / "root"
+    report = run_batch(manifest, root, workers=2, runner="thread")
+    status = {r.row: (r.status, r.reason) for r in report.results}
+    assert status[1][0] == "done" and status[2][0] == "done", status
+    assert status[3][0] == "failed" and "even number" in status[3][1]  # bad option: fails alone
+    assert status[4][0] == "failed" and "video file" in status[4][1]
+    for name in ("a/two_000.mp4", "a/two_001.mp4", "b.mp4"):
+        data = (root / name).read_bytes()
+        assert data[4:8] == b"ftyp" and len(data) > 1000, name
+    assert (root / "a" / "two_001.npz").exists() and (root / "a" / "two_000.png").exists() and (root / "b.png").exists()
+    again = run_batch(manifest, root, workers=2, runner="thread")
+    assert (again.count("done"), again.count("skipped"), again.failed) == (0, 2, 2)
+
+
+CRASH = {"parent": None, "run_job": None}
+
+
+def dies_in_a_worker(job, output_root, device=None):
+    """run_job, except that it kills the worker process it runs in (as a segfault or OOM kill would)."""
+    if os.getpid() != CRASH["parent"]:
+        os._exit(3)
+    return CRASH["run_job"](job, output_root, device)
+
+
+def test_a_crashed_worker_fails_only_its_job(assets, tmp_path, monkeypatch):
+    """A worker process that dies fails the job it ran; this process runs the rest, and every other row completes."""
+    import genseq.service.batch as batch
+
+    CRASH.update(parent=os.getpid(), run_job=batch.run_job)
+    monkeypatch.setenv("GENSEQ_ASSETS", str(assets))
+    monkeypatch.setattr(batch, "run_job", dies_in_a_worker)  # workers are forked: they see it too
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("".join(f"- {{kind: music, output: o{i}, parameters: {{bars: 1, seed: {i}, wav: false, png: false}}}}\n"
+                                for i in range(5)))
+    report = run_batch(manifest, tmp_path / "root", workers=2, runner="process")
+    status = {r.row: (r.status, r.reason) for r in report.results}
+    assert len(status) == 5
+    crashed = [row for row, (state, why) in status.items() if state == "failed"]
+    assert crashed == [1] and "worker crashed" in status[1][1], status  # the first job goes to the worker
+    assert all(state == "done" for row, (state, _) in status.items() if row != 1), status

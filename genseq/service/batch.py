@@ -26,8 +26,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional, Union
@@ -360,7 +361,7 @@ def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, ru
             result.status, result.files = "done", [str(f) for f in files]
     except GenseqError as exc:
         result.reason = str(exc)
-    except Exception as exc:  # noqa: BLE001 (one row must never take the batch down)
+    except Exception as exc:  # (one row must never take the batch down)
         result.reason = f"{type(exc).__name__}: {exc}"
         result.transient = is_transient(exc)
     result.seconds = time.monotonic() - started
@@ -430,7 +431,7 @@ class BatchReport:
 
 
 def worker_init(torch_threads: int) -> None:
-    """Each worker process gets its share of the cores (no oversubscription with several workers)."""
+    """Set the torch threads of a worker (and of this process when jobs run in it)."""
     try:
         import torch
 
@@ -439,8 +440,38 @@ def worker_init(torch_threads: int) -> None:
         pass
 
 
+# Imported before worker processes start, so they begin with them loaded (seconds saved per worker)
+WORKER_PRELOAD = ["genseq.service.batch", "genseq.music.stages", "genseq.music.render", "cv2", "soundfile", "pretty_midi"]
+
+
+def worker_context():
+    """Linux: fork, from a process that has imported the heavy modules (preload_worker_modules) and
+    runs no other thread yet (workers start before this process starts on its own share): workers
+    are ready at once. Elsewhere: forkserver with the same preload, else spawn."""
+    import multiprocessing
+
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    try:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(WORKER_PRELOAD)
+        return context
+    except ValueError:
+        return multiprocessing.get_context("spawn")
+
+
+def preload_worker_modules() -> None:
+    import importlib
+
+    for name in WORKER_PRELOAD:
+        importlib.import_module(name)
+
+
 def torch_threads_per_worker(workers: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """One torch thread per job worker: sampling runs small batch-1 steps that gain nothing from intra-op
+    threads, and on a busy machine two threads per job made a job 15x slower here (OpenMP threads waiting
+    on each other); the parallelism is the workers'."""
+    return 1
 
 
 def run_batch(manifest: str | Path, output_root: str | Path, workers: int = 2, runner: Runner = "process",
@@ -481,29 +512,75 @@ def run_jobs(jobs: list[Job], output_root: Path, workers: int, runner: Runner, d
 
 def run_pending(jobs: list[Job], output_root: Path, workers: int, runner: Runner, device: str | None,
                 on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
-    threads = torch_threads_per_worker(workers)
-    if workers == 1 or len(jobs) == 1:
-        executor = ThreadPoolExecutor(1)  # in this process: no start-up cost
-        worker_init(threads)
-    elif runner == "thread":
-        executor = ThreadPoolExecutor(workers)
-        worker_init(threads)
-    else:
-        import multiprocessing
+    """Run the jobs, `workers` at a time. Threads: a thread pool. Processes: this process runs jobs
+    too (one worker's share, from the first second) while workers - 1 child processes start and take
+    jobs from the same queue, so starting them costs no idle time; a child that dies fails its job only."""
+    worker_init(torch_threads_per_worker(workers))
+    workers = min(workers, len(jobs))
+    root = str(output_root)
+    if workers == 1 or runner == "thread":
+        results = []
+        with ThreadPoolExecutor(workers) as executor:
+            futures = {executor.submit(run_job, job.model_dump(), root, device): job for job in jobs}
+            for future in as_completed(futures):
+                results.append(future.result())  # run_job never raises for a job
+                if on_result:
+                    on_result(results[-1])
+        return results
+    return run_shared_queue(jobs, root, workers, device, on_result)
 
-        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=worker_init, initargs=(threads,))
-    results = []
-    with executor:
-        futures: dict[Future, Job] = {executor.submit(run_job, job.model_dump(), str(output_root), device): job
-                                      for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 (a worker process died: that row fails, the rest go on)
-                result = JobResult(job.row, job.kind, job.output, "failed", f"worker crashed: {type(exc).__name__}: {exc}")
+
+def run_shared_queue(jobs: list[Job], root: str, workers: int, device: str | None,
+                     on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
+    import queue
+    import threading
+    from collections import deque
+
+    pending, lock, finished = deque(jobs), threading.Lock(), queue.Queue()
+
+    def take() -> Job | None:
+        with lock:
+            return pending.popleft() if pending else None
+
+    def here() -> None:  # this process's share
+        while (job := take()) is not None:
+            finished.put(run_job(job.model_dump(), root, device))
+
+    preload_worker_modules()
+    results: list[JobResult] = []
+    with ProcessPoolExecutor(workers - 1, mp_context=worker_context(), initializer=worker_init,
+                             initargs=(torch_threads_per_worker(workers),)) as pool:
+        for _ in range(workers - 1):  # start the workers now, while this process has no other thread
+            pool.submit(os.getpid)
+        running: dict[Future, Job] = {}
+
+        def feed() -> None:
+            while len(running) < workers - 1 and (job := take()) is not None:
+                try:
+                    future = pool.submit(run_job, job.model_dump(), root, device)
+                except BrokenExecutor:  # a worker died earlier: run the job here instead (it did nothing wrong)
+                    finished.put(run_job(job.model_dump(), root, device))
+                    continue
+                running[future] = job
+                future.add_done_callback(finished.put)
+
+        local = threading.Thread(target=here, name="genseq-batch-local", daemon=True)
+        feed()
+        local.start()
+        while len(results) < len(jobs):
+            item = finished.get()
+            if isinstance(item, Future):
+                job = running.pop(item)
+                try:
+                    result = item.result()
+                except Exception as exc:  # (a worker process died: that row fails, the rest go on)
+                    result = JobResult(job.row, job.kind, job.output, "failed",
+                                       f"worker crashed: {type(exc).__name__}: {exc}")
+                feed()
+            else:
+                result = item
             results.append(result)
             if on_result:
                 on_result(result)
+    local.join()
     return results

@@ -19,6 +19,19 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def exit_on_termination() -> None:
+    """SIGTERM and SIGHUP end the command through its `finally` (children stopped), like Ctrl-C does;
+    SIGINT raises KeyboardInterrupt even when the shell started us with it ignored (background jobs)."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def register(app: typer.Typer) -> None:
     app.command("server")(server_cmd)
     app.command("serve")(serve_cmd)
@@ -40,6 +53,7 @@ def server_cmd(
     say(f"starting Prefect on {settings.ui_url} (data: {settings.home}"
         f"{', database ' + redact(database) if database else ''}; log: {settings.home / 'server.log'})")
     server = PrefectServer(settings)
+    exit_on_termination()
     try:
         server.start()
         write_server_record(settings, os.getpid())
@@ -63,7 +77,7 @@ def serve_cmd(
     limit: Optional[int] = typer.Option(None, min=1, help="at most this many flow runs at once"),
 ) -> None:
     """Register deployments of every genseq flow and serve them (runs start from the UI or the API)."""
-    from genseq.service.server import find_api_url, is_healthy
+    from genseq.service.server import find_api_url, is_healthy, server_record
 
     url = find_api_url(api_url)
     if not is_healthy(url):
@@ -76,25 +90,46 @@ def serve_cmd(
     if limit:
         command += ["--limit", str(limit)]
     env = {**os.environ, "PREFECT_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    record = server_record()
+    if "PREFECT_HOME" not in os.environ and record.get("api_url") == url:
+        env["PREFECT_HOME"] = record["prefect_home"]  # cached task results stay in the genseq data folder
     say(f"serving genseq's flows against {url} (outputs are written under {Path.cwd()}); Ctrl-C stops")
+    exit_on_termination()
     process = subprocess.Popen(command, env=env)
     try:
         code = process.wait()
-    except KeyboardInterrupt:
-        process.wait()  # it got the same Ctrl-C; let it pause its deployments and leave
+    except KeyboardInterrupt:  # Ctrl-C reached the child too (same process group)
+        stop_child(process, signalled=True)
+        raise
+    except SystemExit:  # SIGTERM/SIGHUP reached only us
+        stop_child(process, signalled=False)
         raise
     if code:
         sys.exit(code)
+
+
+def stop_child(process: subprocess.Popen, signalled: bool) -> None:
+    """Give the serving process time to pause its deployments and leave: it got Ctrl-C too (signalled),
+    or gets SIGTERM from here; kill it if it lingers."""
+    steps = ((None, 10), ("terminate", 20), ("kill", 10)) if signalled else (("terminate", 20), ("kill", 10))
+    for action, wait in steps:
+        if process.poll() is not None:
+            return
+        if action:
+            getattr(process, action)()
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def batch_cmd(
     manifest: Path = typer.Argument(..., help="YAML or CSV manifest: one job per row (kind, checkpoint, primer, "
                                                "parameters, output)"),
     out: Path = typer.Option(Path("rendered"), "--out", help="output root: every row's output goes inside it"),
-    workers: int = typer.Option(int(os.environ.get("GENSEQ_BATCH_WORKERS", "2")), min=1,
-                                help="jobs at once [env GENSEQ_BATCH_WORKERS]"),
-    runner: str = typer.Option(os.environ.get("GENSEQ_BATCH_RUNNER", "process"),
-                               help="process or thread [env GENSEQ_BATCH_RUNNER]"),
+    workers: int = typer.Option(2, min=1, envvar="GENSEQ_BATCH_WORKERS", help="jobs at once"),
+    runner: str = typer.Option("process", envvar="GENSEQ_BATCH_RUNNER",
+                               help="process (forkserver workers) or thread"),
     report: Optional[Path] = typer.Option(None, help="also write the report as JSON here"),
     device: Optional[str] = typer.Option(None, help="torch device (default: the GPU when there is one)"),
 ) -> None:

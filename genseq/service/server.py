@@ -105,6 +105,7 @@ def client_env(api_url: str, prefect_home: Path | None = None) -> dict[str, str]
 
 def port_is_free(port: int, host: str = HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT leftovers do not count
         try:
             probe.bind((host, port))
         except OSError:
@@ -155,7 +156,8 @@ class PrefectServer:
                    "--analytics-off"]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=die_with_parent if sys.platform == "linux" else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -189,6 +191,15 @@ class PrefectServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def die_with_parent() -> None:
+    """In the child before exec (Linux): get SIGTERM when the process that started us dies, even by
+    SIGKILL, so a killed `genseq server` never leaves its Prefect server behind (it has its own session)."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
@@ -237,6 +248,13 @@ def remove_server_record(pid: int) -> None:
             path.unlink()
     except (OSError, ValueError):
         pass
+
+
+def server_record() -> dict:
+    try:
+        return json.loads(server_record_path().read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def find_api_url(explicit: str | None = None) -> str:
