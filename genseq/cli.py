@@ -298,10 +298,8 @@ def demo_cmd(out: Path = typer.Option(Path("generated"), "--out")) -> None:
 
 def register_service_commands() -> None:
     """`genseq server`, `serve` and `batch` live in genseq/service (operations, not media)."""
-    try:
-        from genseq.service.commands import register
-    except ImportError:  # the service package is optional while it is being built
-        return
+    from genseq.service.commands import register
+
     register(app)
 
 
@@ -310,7 +308,10 @@ register_service_commands()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns typer.Exit's code instead of exiting
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except GenseqError as exc:
         print(f"genseq: error: {exc}", file=sys.stderr)
         sys.exit(2)

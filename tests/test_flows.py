@@ -8,11 +8,14 @@ from tests.conftest import NOTTINGHAM, REPO, needs_nottingham
 
 
 @pytest.fixture(scope="module")
-def prefect_server():
+def prefect_server(tmp_path_factory):
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    # cached task results go to a temporary folder, not the user's ~/.prefect/storage
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: tmp_path_factory.mktemp("prefect-storage")}):
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
 
 
 @needs_nottingham

@@ -73,3 +73,15 @@ def test_resuming_another_model_is_refused(tmp_path):
     with pytest.raises(GenseqError, match="another model"):
         other = ModelSpec("music", "categorical", 4, 4, {"name": "toy"}, {"model": ModelConfig(hidden_size=12).model_dump()})
         train(other, TrainConfig(epochs=2), data, data.pieces, tmp_path / "a", show_progress=False)
+
+
+def test_ctrl_c_in_training_exits_130_and_keeps_finished_epochs(tmp_path, capsys, monkeypatch):
+    import genseq.music.stages as stages
+    from tests.conftest import run_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stages, "train_music", interrupted)
+    code, _, err = run_cli(["train", "music", "--data", tmp_path, "--out", tmp_path / "run"], capsys)
+    assert code == 130 and "run the same command to resume" in err
