@@ -29,6 +29,17 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def run_training(start, out: Path) -> None:
+    """Run a training, then say how it ended; Ctrl-C keeps the finished epochs and exits 130."""
+    try:
+        result = start()
+    except KeyboardInterrupt:
+        say(f"interrupted: finished epochs are saved in {out}; run the same command to resume")
+        raise typer.Exit(130)
+    say(f"{result.stopped_because}; best validation loss {result.best_valid_loss:.4f} after {result.epochs_run} epochs "
+        f"({result.train_seconds:.0f} s, {result.params} parameters); best checkpoint {result.best_checkpoint}")
+
+
 @extract_app.command("music")
 def extract_music_cmd(
     paths: List[Path] = typer.Argument(None, help="MIDI files or folders (searched recursively)"),
@@ -84,13 +95,7 @@ def train_music_cmd(
     music_config = resolve_music_config(config, representation, overrides)
     say(f"training a {music_config.representation} model ({music_config.model.cell}, "
         f"{music_config.model.num_layers}x{music_config.model.hidden_size}) into {out}")
-    try:
-        result = train_music(data, out, music_config, device)
-    except KeyboardInterrupt:
-        say(f"interrupted: finished epochs are saved in {out}; run the same command to resume")
-        raise typer.Exit(130)
-    say(f"{result.stopped_because}; best validation loss {result.best_valid_loss:.4f} after {result.epochs_run} epochs "
-        f"({result.train_seconds:.0f} s, {result.params} parameters); best checkpoint {result.best_checkpoint}")
+    run_training(lambda: train_music(data, out, music_config, device), out)
 
 
 def print_metrics(metrics: dict, as_json: bool) -> None:
@@ -232,13 +237,7 @@ def train_dance_cmd(
     if teacher_forcing:
         overrides["condition_self_steps"] = 0
     dance_config = resolve_dance_config(config, overrides)
-    try:
-        result = train_dance(data, out, dance_config, device)
-    except KeyboardInterrupt:
-        say(f"interrupted: finished epochs are saved in {out}; run the same command to resume")
-        raise typer.Exit(130)
-    say(f"{result.stopped_because}; best validation loss {result.best_valid_loss:.4f} after {result.epochs_run} epochs "
-        f"({result.train_seconds:.0f} s, {result.params} parameters); best checkpoint {result.best_checkpoint}")
+    run_training(lambda: train_dance(data, out, dance_config, device), out)
 
 
 @generate_app.command("dance")

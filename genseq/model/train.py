@@ -82,6 +82,17 @@ def build_model(spec: ModelSpec | dict) -> StackedRecurrent:
     return StackedRecurrent(config, fields["input_size"], fields["output_size"])
 
 
+def load_trained_model(checkpoint, kind: str, device: str | None = None) -> tuple[StackedRecurrent, dict]:
+    """The model a checkpoint of `kind` holds, on `device` (default: the GPU when there is one), and its payload."""
+    payload = load_checkpoint(checkpoint, kind=kind)
+    try:
+        model = build_model(payload)
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise GenseqError(f"checkpoint does not match its recorded config ({type(exc).__name__})", payload["path"]) from None
+    return model.to(pick_device(device)), payload
+
+
 def make_windows(lengths: Sequence[int], seq_len: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
     """Cut every piece into windows of at most seq_len steps at a random phase; each step once."""
     windows = []

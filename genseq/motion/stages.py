@@ -15,13 +15,12 @@ import torch
 from genseq.core.atomic import atomic_write_text, ensure_writable_dir
 from genseq.core.config import DanceConfig
 from genseq.core.errors import GenseqError
+from genseq.core.files import find_files
 from genseq.core.motion import MotionClip, load_clip, save_clip
 from genseq.core.paths import assets_dir
 from genseq.model import heads
-from genseq.model.checkpoint import load_checkpoint
-from genseq.model.recurrent import pick_device
 from genseq.model.sample import SamplingOptions, sample_continuations
-from genseq.model.train import EncodedPiece, ModelSpec, TrainResult, build_model, train
+from genseq.model.train import EncodedPiece, ModelSpec, TrainResult, load_trained_model, train
 from genseq.motion import metrics
 from genseq.motion.bvh import read_bvh, resample
 from genseq.motion.encode import (
@@ -43,20 +42,9 @@ Progress = Callable[[int, int], None]
 
 
 def find_motion_files(paths: list[str | Path]) -> list[Path]:
-    """Videos, BVH files and .npz clips named directly or found (recursively, sorted) under folders.
-
-    A file named directly is kept whatever its suffix (anything not .bvh or .npz is read as a
-    video, so reading it says what is wrong); in folders only the known suffixes are picked.
-    """
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in MOTION_SUFFIXES and p.is_file()))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise GenseqError("no such file or folder", path)
-    return files
+    """Videos, BVH files and .npz clips named directly or found (recursively, sorted) under folders;
+    a file named directly is read whatever its suffix (anything not .bvh or .npz as a video)."""
+    return find_files(paths, MOTION_SUFFIXES)
 
 
 def resample_clip(clip: MotionClip, fps: float) -> MotionClip:
@@ -262,16 +250,14 @@ def default_dance_checkpoint() -> Path:
 
 
 def load_dance_model(checkpoint: str | Path, device: str | None = None) -> LoadedDanceModel:
-    payload = load_checkpoint(checkpoint, kind="dance")
+    model, payload = load_trained_model(checkpoint, "dance", device)
     try:
-        model = build_model(payload)
-        model.load_state_dict(payload["state_dict"])
         encoding = DanceEncoding.from_metadata(payload["representation"])
-        if payload.get("value_size") != encoding.value_size:
-            raise ValueError("value size")
-    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-        raise GenseqError(f"checkpoint does not match its recorded config ({type(exc).__name__})", payload["path"]) from None
-    return LoadedDanceModel(model.to(pick_device(device)), encoding, payload)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise GenseqError(f"checkpoint's representation is unreadable ({type(exc).__name__})", payload["path"]) from None
+    if payload.get("value_size") != encoding.value_size:
+        raise GenseqError("checkpoint's model does not match its representation (value size)", payload["path"])
+    return LoadedDanceModel(model, encoding, payload)
 
 
 @dataclass

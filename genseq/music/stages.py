@@ -15,10 +15,8 @@ from genseq.core.config import MusicConfig, load_yaml_config
 from genseq.core.errors import GenseqError
 from genseq.core.notes import NoteSequence, bar_positions, load_sequences, save_sequences, steps_per_bar
 from genseq.core.paths import assets_dir, configs_dir
-from genseq.model.checkpoint import load_checkpoint
-from genseq.model.recurrent import pick_device
 from genseq.model.sample import SamplingOptions, sample_continuations
-from genseq.model.train import ModelSpec, TrainResult, build_model, step_losses_of, train
+from genseq.model.train import ModelSpec, TrainResult, load_trained_model, step_losses_of, train
 from genseq.music.encode import FIRST_PITCH_EVENT, EncodedPiece, Encoding, MelodyEncoding, PianorollEncoding, make_encoding
 from genseq.music.midi import InstrumentSelection, find_midi_files, read_midi, write_midi
 
@@ -206,14 +204,8 @@ def default_checkpoint(representation: str = "melody") -> Path:
 
 
 def load_music_model(checkpoint: str | Path, device: str | None = None) -> LoadedMusicModel:
-    payload = load_checkpoint(checkpoint, kind="music")
-    try:
-        model = build_model(payload)
-        model.load_state_dict(payload["state_dict"])
-        encoding = make_encoding(payload["representation"])
-    except (KeyError, RuntimeError, ValueError) as exc:
-        raise GenseqError(f"checkpoint does not match its recorded config ({type(exc).__name__})", payload["path"]) from None
-    return LoadedMusicModel(model.to(pick_device(device)), encoding, payload)
+    model, payload = load_trained_model(checkpoint, "music", device)
+    return LoadedMusicModel(model, make_encoding(payload.get("representation", {})), payload)
 
 
 def evaluate_music(checkpoint: str | Path, data: str | Path, device: str | None = None) -> dict:
