@@ -285,14 +285,19 @@ def render_dance_cmd(
 
 @app.command("demo")
 def demo_cmd(out: Path = typer.Option(Path("generated"), "--out")) -> None:
-    """The main job on the bundled models: new melodies and piano rolls as MIDI, WAV and PNG."""
+    """The main job on the bundled models: new melodies and piano rolls (MIDI, WAV, PNG) and a dance (MP4, PNG)."""
     from genseq.model.sample import SamplingOptions
+    from genseq.motion.render import render_preview
+    from genseq.motion.stages import DanceGenerateOptions, default_dance_checkpoint, generate_dance, write_dance_outputs
     from genseq.music.stages import GenerateOptions, default_checkpoint, generate_and_render
 
     for representation in ("melody", "pianoroll"):
         options = GenerateOptions(bars=16, num_outputs=2, sampling=SamplingOptions(temperature=0.9, seed=0))
         for path in generate_and_render(default_checkpoint(representation), out / representation, options, True, True, True):
             say(f"wrote {path}")
+    clips = generate_dance(default_dance_checkpoint(), DanceGenerateOptions(seconds=15.0, temperature=0.75))
+    for path in write_dance_outputs(clips, out / "dance" / "dance.mp4", None) + [render_preview(clips[0], out / "dance" / "dance.png")]:
+        say(f"wrote {path}")
 
 
 def register_service_commands() -> None:
