@@ -29,7 +29,7 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 
 from flows.progress import outputs_markdown, progress_reporter, publish_table
 from genseq.core.atomic import atomic_write_text
-from genseq.service.batch import BatchReport, JobResult, check_job, plan_batch, run_job, torch_threads_per_worker, worker_init
+from genseq.service.batch import BatchReport, JobResult, plan_batch, split_pending, run_job, torch_threads_per_worker, worker_init
 
 TaskRunnerKind = Literal["process", "thread", "dask"]
 
@@ -130,13 +130,8 @@ def batch_render(params: BatchRenderParams = BatchRenderParams()) -> dict:
     print(f"{plan.rows} row(s): {len(plan.jobs)} valid, {len(plan.rejected)} rejected; "
           f"task runner {params.task_runner} ({params.dask_address or f'{params.workers} worker(s)'})")
     started = time.monotonic()
-    results, pending = list(plan.rejected), []
-    for job in plan.jobs:  # complete rows are skipped (and missing inputs reported) without starting workers
-        checked = check_job(job, root)
-        if checked.status == "pending":
-            pending.append(job)
-        else:
-            results.append(checked)
+    settled, pending = split_pending(plan.jobs, root)  # no workers are started for settled rows
+    results = list(plan.rejected) + settled
     if pending:
         worker_init(torch_threads_per_worker(params.workers))  # thread and in-process Dask workers run jobs here
         runner = make_task_runner(params.task_runner, params.workers, params.dask_address)

@@ -494,17 +494,24 @@ def run_batch(manifest: str | Path, output_root: str | Path, workers: int = 2, r
     return BatchReport(results, time.monotonic() - started, workers, runner)
 
 
-def run_jobs(jobs: list[Job], output_root: Path, workers: int, runner: Runner, device: str | None,
-             on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
-    results, pending = [], []
-    for job in jobs:  # complete jobs are skipped, and missing inputs reported, without starting workers
+def split_pending(jobs: list[Job], output_root: Path) -> tuple[list[JobResult], list[Job]]:
+    """Results of the jobs settled without running (complete: skipped; missing inputs: failed), and the rest."""
+    settled, pending = [], []
+    for job in jobs:
         checked = check_job(job, output_root)
         if checked.status == "pending":
             pending.append(job)
         else:
-            results.append(checked)
-            if on_result:
-                on_result(checked)
+            settled.append(checked)
+    return settled, pending
+
+
+def run_jobs(jobs: list[Job], output_root: Path, workers: int, runner: Runner, device: str | None,
+             on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
+    results, pending = split_pending(jobs, output_root)  # no workers are started for settled jobs
+    for result in results:
+        if on_result:
+            on_result(result)
     if pending:
         results += run_pending(pending, output_root, workers, runner, device, on_result)
     return results
