@@ -85,13 +85,13 @@ def cached(task_obj, **parameters):
 def extract_music_task(paths: list[str], out: str, steps_per_quarter: int, programs: list[int],
                        include_drums: bool) -> dict:
     from flows.progress import progress_reporter
-    from genseq.music.midi import InstrumentSelection, find_midi_files
-    from genseq.music.stages import extract_music
+    from genseq.music.midi import InstrumentSelection
+    from genseq.music.stages import extract_music, find_music_files
 
-    files = find_midi_files(paths)
+    files = find_music_files(paths)
     report = extract_music(files, out, steps_per_quarter,
                            InstrumentSelection(programs=programs, include_drums=include_drums),
-                           on_file=progress_reporter(f"reading {len(files)} MIDI files", len(files)))
+                           on_file=progress_reporter(f"reading {len(files)} MIDI files and recordings", len(files)))
     return {"written": [out], "kept": report.kept, "dropped": report.dropped, "lines": report.lines()}
 
 

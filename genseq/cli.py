@@ -42,8 +42,9 @@ def run_training(start, out: Path) -> None:
 
 @extract_app.command("music")
 def extract_music_cmd(
-    paths: List[Path] = typer.Argument(None, help="MIDI files or folders (searched recursively)"),
+    paths: List[Path] = typer.Argument(None, help="MIDI files, audio recordings (wav, mp3, flac, ogg) or folders"),
     out: Path = typer.Option(..., "--out", help="dataset file to write (.npz)"),
+    write_midi: bool = typer.Option(False, help="also write each piece (e.g. a transcription) as MIDI beside --out"),
     corpus: Optional[str] = typer.Option(None, help="instead of files: a corpus shipped offline, bach-chorales (needs music21)"),
     voices: str = typer.Option("all", help="with --corpus: all voices, or soprano (a melody line)"),
     steps_per_quarter: int = typer.Option(4, help="grid steps per quarter note"),
@@ -53,9 +54,10 @@ def extract_music_cmd(
     include_drums: bool = typer.Option(False, help="keep drum tracks too"),
     quiet: bool = typer.Option(False, help="print only the summary"),
 ) -> None:
-    """MIDI files to a note-sequence dataset, saying per file what was kept and why anything was dropped."""
-    from genseq.music.midi import InstrumentSelection, find_midi_files
-    from genseq.music.stages import extract_corpus, extract_music
+    """MIDI files and recordings (monophonic transcription on the recording's own tempo grid) to a
+    note-sequence dataset, saying per file what was kept and why anything was dropped."""
+    from genseq.music.midi import InstrumentSelection
+    from genseq.music.stages import extract_corpus, extract_music, find_music_files
 
     if corpus:
         with tqdm(unit="piece", desc=corpus, disable=True if quiet else None) as bar:
@@ -66,9 +68,10 @@ def extract_music_cmd(
         raise typer.BadParameter("give MIDI files or folders, or --corpus")
 
     selection = InstrumentSelection(program, name, index, include_drums)
-    total = len(find_midi_files(paths))
+    total = len(find_music_files(paths))
     with tqdm(total=total, unit="file", desc="extract", disable=True if quiet else None) as bar:
-        report = extract_music(paths, out, steps_per_quarter, selection, on_file=lambda n: bar.update(n - bar.n))
+        report = extract_music(paths, out, steps_per_quarter, selection, on_file=lambda n: bar.update(n - bar.n),
+                               write_midi_dir=out.parent if write_midi else None)
     lines = report.lines()
     for line in lines if not quiet else lines[-1:]:
         say(line)
@@ -149,7 +152,7 @@ def generate_music_cmd(
     out: Path = typer.Option(Path("generated"), "--out", help="folder for the new MIDI (and WAV) files"),
     checkpoint: Optional[Path] = typer.Option(None, help="checkpoint or run folder (default: the bundled model)"),
     representation: str = typer.Option("melody", help="which bundled model when no --checkpoint: melody or pianoroll"),
-    primer: Optional[Path] = typer.Option(None, help="a MIDI file to continue"),
+    primer: Optional[Path] = typer.Option(None, help="a MIDI file, or a recording of a sung or played phrase, to continue"),
     include_primer: bool = typer.Option(False, help="start the output with the primer"),
     temperature: float = typer.Option(1.0, min=0.0),
     top_k: Optional[int] = typer.Option(None, min=1, help="sample among the k most likely events (piano roll: at most k keys on)"),

@@ -18,7 +18,9 @@ from genseq.core.paths import assets_dir, configs_dir
 from genseq.model.sample import SamplingOptions, sample_continuations
 from genseq.model.train import ModelSpec, TrainResult, load_trained_model, step_losses_of, train
 from genseq.music.encode import FIRST_PITCH_EVENT, EncodedPiece, Encoding, MelodyEncoding, PianorollEncoding, make_encoding
-from genseq.music.midi import InstrumentSelection, find_midi_files, read_midi, write_midi
+from genseq.core.files import find_files
+from genseq.music.audio import AUDIO_SUFFIXES, transcribe_audio
+from genseq.music.midi import MIDI_SUFFIXES, InstrumentSelection, read_midi, write_midi
 
 SPLITS = ("train", "valid", "test")
 
@@ -35,6 +37,18 @@ class ExtractReport:
         return out
 
 
+def find_music_files(paths: list[str | Path]) -> list[Path]:
+    """MIDI files and audio recordings named directly or found (recursively, sorted) under folders."""
+    return find_files(paths, MIDI_SUFFIXES + AUDIO_SUFFIXES)
+
+
+def read_music_file(path: str | Path, steps_per_quarter: int, selection: InstrumentSelection | None = None) -> NoteSequence:
+    """A MIDI file, or an audio recording transcribed (monophonic, on its own tempo's grid)."""
+    if Path(path).suffix.lower() in AUDIO_SUFFIXES:
+        return transcribe_audio(path, steps_per_quarter)
+    return read_midi(path, steps_per_quarter, selection)
+
+
 def read_many(
     files: list[Path], steps_per_quarter: int, selection: InstrumentSelection | None = None,
     on_file: Callable[[int], None] | None = None,
@@ -43,7 +57,7 @@ def read_many(
     sequences, report = [], ExtractReport()
     for index, path in enumerate(files):
         try:
-            sequence = read_midi(path, steps_per_quarter, selection)
+            sequence = read_music_file(path, steps_per_quarter, selection)
             if sequence.total_steps < 2:
                 raise GenseqError("too short: fewer than 2 grid steps", path)
             sequences.append(sequence)
@@ -58,8 +72,11 @@ def read_many(
 def extract_music(
     paths: list[str | Path], out: str | Path, steps_per_quarter: int = 4,
     selection: InstrumentSelection | None = None, on_file: Callable[[int], None] | None = None,
+    write_midi_dir: str | Path | None = None,
 ) -> ExtractReport:
-    files = find_midi_files(paths)
+    """MIDI files and audio recordings to a note-sequence dataset file; with write_midi_dir, each
+    kept piece (e.g. a transcription) is also written there as <name>.mid."""
+    files = find_music_files(paths)
     sequences, report = read_many(files, steps_per_quarter, selection, on_file)
     if not sequences and len(files) == 1:
         raise GenseqError(report.dropped[0]["reason"], files[0])
@@ -67,6 +84,8 @@ def extract_music(
         reasons = "; ".join(f"{Path(d['file']).name}: {d['reason']}" for d in report.dropped[:3])
         raise GenseqError(f"no usable MIDI among {len(files)} file(s) ({reasons})", paths[0] if len(paths) == 1 else None)
     save_sequences(sequences, out)
+    for sequence in sequences if write_midi_dir is not None else []:
+        write_midi(sequence, Path(write_midi_dir) / f"{sequence.name}.mid")
     return report
 
 
@@ -105,7 +124,7 @@ def load_sequences_from(path: Path, steps_per_quarter: int, selection=None, on_f
         if not sequences:
             raise GenseqError(f"no sequences quantised at {steps_per_quarter} steps per quarter", path)
         return sequences, ExtractReport(kept=[{"file": str(path), "notes": sum(map(len, sequences)), "steps": 0}])
-    return read_many(find_midi_files([path]), steps_per_quarter, selection, on_file)
+    return read_many(find_music_files([path]), steps_per_quarter, selection, on_file)
 
 
 def load_music_data(
@@ -271,7 +290,7 @@ def generate_music(
     loaded = load_music_model(checkpoint, device)
     encoding = loaded.encoding
     if options.primer is not None:
-        primer = read_midi(options.primer, encoding.steps_per_quarter)
+        primer = read_music_file(options.primer, encoding.steps_per_quarter)
         primer_values, first_step = encoding.values(primer), 0
         signatures, primer_qpm = primer.time_signatures, primer.qpm
     else:
