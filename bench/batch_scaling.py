@@ -3,12 +3,12 @@
 Each job samples a piece from a music model and renders it to MIDI, WAV (fluidsynth) and a
 piano-roll PNG: the work content creators batch. Each measurement is the wall time of the
 real command, `genseq batch MANIFEST --workers N` in a fresh process (interpreter start,
-imports and, for 2 workers, starting the worker processes included). Two rounds in the
-order 1, 2, 2, 1 workers; the figures are the mean of each configuration's two runs. All
+imports and, for 2 workers, starting the worker processes included). Rounds in the
+order 1, 2, 2, 1, ... workers; the figures are the median of each configuration's runs. All
 runs must write identical MIDI files (same seeds, same outputs). Writes
 bench/results/batch_scaling.json atomically.
 
-    .venv/bin/python bench/batch_scaling.py [--jobs 16 --bars 64 --checkpoint assets/music-melody.pt]
+    .venv/bin/python bench/batch_scaling.py [--jobs 16 --bars 64 --rounds 3 --checkpoint assets/music-melody.pt]
 
 Without --checkpoint it uses the bundled melody model, or (when that is missing) a tiny model
 trained here in seconds with configs/tiny.yaml, and says which in the result.
@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,7 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=64, help="length of each piece")
     parser.add_argument("--checkpoint", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULT)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per configuration, alternating (1, 2, 2, 1, 1, 2, ...)")
     args = parser.parse_args()
     command = " ".join([".venv/bin/python", "bench/batch_scaling.py", *map(shlex.quote, sys.argv[1:])])
 
@@ -114,7 +116,8 @@ def main() -> None:
         parallelism_before = cpu_parallelism()
         times: dict[int, list[float]] = {1: [], 2: []}
         job_seconds: dict[int, list[float]] = {1: [], 2: []}
-        for number, workers in enumerate((1, 2, 2, 1)):
+        order = [w for r in range(args.rounds) for w in ((1, 2) if r % 2 == 0 else (2, 1))]
+        for number, workers in enumerate(order):
             root, report_path = tmp / f"out-{number}", tmp / f"report-{number}.json"
             started = time.perf_counter()
             completed = subprocess.run([sys.executable, "-m", "genseq.cli", "batch", str(manifest), "--out", str(root),
@@ -132,8 +135,8 @@ def main() -> None:
         first = [(tmp / "out-0" / f"job-{i:02d}" / "sample_000.mid").read_bytes() for i in range(args.jobs)]
         identical = all([(tmp / f"out-{n}" / f"job-{i:02d}" / "sample_000.mid").read_bytes() for i in range(args.jobs)] == first
                         for n in (1, 2, 3))
-        runs = {w: {"seconds": round(sum(t) / len(t), 2), "runs_seconds": [round(x, 2) for x in t],
-                    "jobs_per_minute": round(60 * args.jobs / (sum(t) / len(t)), 2),
+        runs = {w: {"seconds": round(statistics.median(t), 2), "runs_seconds": [round(x, 2) for x in t],
+                    "jobs_per_minute": round(60 * args.jobs / statistics.median(t), 2),
                     "mean_job_seconds": round(sum(job_seconds[w]) / len(job_seconds[w]), 2)} for w, t in times.items()}
 
     speedup = runs[1]["seconds"] / runs[2]["seconds"]
@@ -148,7 +151,9 @@ def main() -> None:
         "two_workers": runs[2],
         "runner": "genseq batch --runner process (1 worker: jobs run in the command's process; 2 workers: the "
                   "command's process plus 1 forkserver child on one job queue; 1 torch thread each)",
-        "measured": "wall time of the whole command in a fresh process, mean of 2 runs per configuration (order 1, 2, 2, 1)",
+        "measured": f"wall time of the whole command in a fresh process, median of {args.rounds} runs per configuration "
+                    "(alternating order 1, 2, 2, 1, ...)",
+        "speedup_of_each_round": [round(a / b, 3) for a, b in zip(runs[1]["runs_seconds"], runs[2]["runs_seconds"])],
         "identical_midi": identical,
         "cpu_parallelism": {"before": parallelism_before, "after": parallelism_after,
                             "what": "8 pure-Python CPU tasks on 2 processes vs 1, measured just before and after: "
