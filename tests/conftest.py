@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -16,6 +17,14 @@ NOTTINGHAM = SHARED / "nottingham"
 needs_nottingham = pytest.mark.skipif(
     not (NOTTINGHAM / "train").is_dir(), reason=f"real data absent: {NOTTINGHAM} (the ../shared datasets folder) not found"
 )
+
+
+def copy_nottingham(folder: Path, split: str, count: int) -> Path:
+    """The first `count` real tunes of a Nottingham split, copied into `folder` (made if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for src in sorted((NOTTINGHAM / split).glob("*.mid"))[:count]:
+        shutil.copy(src, folder / src.name)
+    return folder
 
 
 def write_tune(path: Path, notes: list[tuple[int, float, float]], program: int = 0, tempo: float = 120.0,

@@ -1,22 +1,19 @@
 """Extract, train a tiny model, evaluate, generate (primed) and render, on real Nottingham tunes."""
 
 import json
-import shutil
 
 import numpy as np
 import pretty_midi
 
 from genseq.core.notes import load_sequences
-from tests.conftest import NOTTINGHAM, REPO, needs_nottingham, run_cli
+from tests.conftest import REPO, copy_nottingham, needs_nottingham, run_cli
 
 
 @needs_nottingham
 def test_music_path_end_to_end(tmp_path, capsys):
     data = tmp_path / "tunes"
     for split, count in (("train", 8), ("valid", 3), ("test", 3)):
-        (data / split).mkdir(parents=True)
-        for src in sorted((NOTTINGHAM / split).glob("*.mid"))[:count]:
-            shutil.copy(src, data / split / src.name)
+        copy_nottingham(data / split, split, count)
 
     code, _, err = run_cli(["extract", "music", data / "train", "--out", tmp_path / "train.npz", "--steps-per-quarter", "1"], capsys)
     assert code == 0, err

@@ -1,10 +1,9 @@
 """The Prefect flows run end to end against Prefect's temporary local server."""
 
-import shutil
 
 import pytest
 
-from tests.conftest import NOTTINGHAM, REPO, needs_nottingham
+from tests.conftest import REPO, copy_nottingham, needs_nottingham
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +21,7 @@ def prefect_server(tmp_path_factory):
 def test_music_pipeline_flow_completes(prefect_server, tmp_path):
     from flows.music_pipeline import MusicPipelineParams, music_pipeline
 
-    data = tmp_path / "tunes"
-    data.mkdir()
-    for src in sorted((NOTTINGHAM / "valid").glob("*.mid"))[:6]:
-        shutil.copy(src, data / src.name)
+    data = copy_nottingham(tmp_path / "tunes", "valid", 6)
     params = MusicPipelineParams(data=[str(data)], work_dir=str(tmp_path / "work"), config=str(REPO / "configs" / "tiny.yaml"),
                                  representation="melody", epochs=1, bars=2, num_outputs=1)
     state = music_pipeline(params, return_state=True)

@@ -1,7 +1,6 @@
 """A training process killed with SIGKILL loses no finished epoch and resumes to the same weights."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -9,7 +8,7 @@ import time
 
 import torch
 
-from tests.conftest import NOTTINGHAM, REPO, needs_nottingham, run_cli
+from tests.conftest import REPO, copy_nottingham, needs_nottingham, run_cli
 
 
 def last_epoch(run):
@@ -21,10 +20,7 @@ def last_epoch(run):
 
 @needs_nottingham
 def test_killed_training_resumes_exactly(tmp_path, capsys):
-    data = tmp_path / "tunes"
-    data.mkdir()
-    for src in sorted((NOTTINGHAM / "valid").glob("*.mid"))[:6]:
-        shutil.copy(src, data / src.name)
+    data = copy_nottingham(tmp_path / "tunes", "valid", 6)
     args = ["train", "music", "--data", str(data), "--config", str(REPO / "configs" / "tiny.yaml"), "--epochs", "5"]
 
     killed = tmp_path / "killed"

@@ -7,7 +7,8 @@ import pytest
 from genseq.core.errors import GenseqError
 from genseq.core.motion import load_clip, save_clip
 from genseq.motion.skeleton import INDEX, LANDMARKS
-from genseq.motion.video import extract_video, find_videos
+from genseq.core.files import find_files
+from genseq.motion.video import VIDEO_SUFFIXES, extract_video
 from tests.conftest import SHARED
 
 VIDEO = SHARED / "video"
@@ -151,6 +152,7 @@ def test_bad_smoothing_fails_before_decoding(blank_video):
 
 
 def test_find_videos(tmp_path):
+    find_videos = lambda paths: find_files(paths, VIDEO_SUFFIXES)  # noqa: E731
     (tmp_path / "sub").mkdir()
     for name in ["b.mp4", "a.MOV", "sub/c.webm", "sub/d.mkv", "e.avi", "notes.txt", "clip.npz"]:
         (tmp_path / name).write_bytes(b"x")

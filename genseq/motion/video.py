@@ -25,7 +25,6 @@ from typing import Callable, Iterator
 import numpy as np
 
 from genseq.core.errors import GenseqError
-from genseq.core.files import find_files
 from genseq.core.motion import MotionClip
 from genseq.motion.filters import DEFAULT_SMOOTHING, interpolate_gaps, one_euro, smoothing_params
 from genseq.motion.skeleton import LANDMARKS
@@ -37,11 +36,6 @@ MEDIAPIPE_TO_Y_UP = np.array([1.0, -1.0, -1.0], dtype=np.float32)
 END_OF_STREAM = object()
 
 Progress = Callable[[int, int], None]
-
-
-def find_videos(paths: list[str | Path]) -> list[Path]:
-    """Video files named directly or found (recursively, sorted) under the given folders."""
-    return find_files(paths, VIDEO_SUFFIXES)
 
 
 def extract_video(

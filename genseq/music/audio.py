@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 
 from genseq.core.errors import GenseqError
-from genseq.core.files import find_files
 from genseq.core.notes import NoteSequence
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aiff", ".aif")
@@ -30,11 +29,6 @@ MIN_VOICED_PROBABILITY = 0.25  # mean pyin voicing probability a note needs
 QUIET_DB = 40.0  # notes this far below the loudest one are dropped (reverb tails, background)
 REATTACK_RISE = 1.4  # an onset splits a same-pitch run only where the RMS rises this much (about 3 dB)
 SILENCE_PEAK = 1e-4  # below this peak amplitude (-80 dBFS) the file counts as silent
-
-
-def find_audio_files(paths: list[str | Path]) -> list[Path]:
-    """Audio files named directly or found (recursively, sorted) under the given folders."""
-    return find_files(paths, AUDIO_SUFFIXES)
 
 
 def load_audio(path: str | Path, sample_rate: int = 22050) -> np.ndarray:

@@ -10,7 +10,6 @@ import numpy as np
 
 from genseq.core.atomic import atomic_path
 from genseq.core.errors import GenseqError
-from genseq.core.files import find_files
 from genseq.core.notes import END, PITCH, PROGRAM, START, NoteSequence
 
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -35,11 +34,6 @@ class InstrumentSelection:
         if self.names and not any(n.lower() in instrument.name.lower() for n in self.names):
             return False
         return True
-
-
-def find_midi_files(paths: list[str | Path]) -> list[Path]:
-    """MIDI files named directly or found (recursively, sorted) under the given folders."""
-    return find_files(paths, MIDI_SUFFIXES)
 
 
 def load_pretty_midi(path: str | Path):
