@@ -158,11 +158,11 @@ class MusicSource:
 
     def __init__(self, sequences: list[NoteSequence], encoding: Encoding, transpose: int):
         self.sequences, self.encoding, self.transpose = sequences, encoding, transpose
-        self.fixed = None if transpose else [encoding.encode(s) for s in sequences]
+        self.untransposed = [encoding.encode(s) for s in sequences]
 
     def epoch(self, rng: np.random.Generator) -> list[EncodedPiece]:
-        if self.fixed is not None:
-            return self.fixed
+        if not self.transpose:
+            return self.untransposed
         shifts = rng.integers(-self.transpose, self.transpose + 1, size=len(self.sequences))
         return [self.encoding.encode(s.transposed(int(k))) for s, k in zip(self.sequences, shifts)]
 
@@ -200,7 +200,7 @@ def train_music(
     encoding = encoding_for(config)
     source = MusicSource(music.train, encoding, cfg.transpose)
     valid = [encoding.encode(s) for s in music.valid]
-    spec = music_spec(config, encoding, [encoding.encode(s) for s in music.train])
+    spec = music_spec(config, encoding, source.untransposed)
     return train(spec, cfg, source, valid, out, device, progress, show_progress)
 
 
