@@ -17,7 +17,7 @@ extract_app = typer.Typer(no_args_is_help=True, help="Turn MIDI files into note 
 train_app = typer.Typer(no_args_is_help=True, help="Train a stacked recurrent model.")
 generate_app = typer.Typer(no_args_is_help=True, help="Sample new sequences from a trained model.")
 render_app = typer.Typer(no_args_is_help=True, help="Render sequences to audio, pictures and video.")
-eval_app = typer.Typer(help="Evaluate a trained model on held-out data.")
+eval_app = typer.Typer(help="Evaluate a trained model on held-out data, or transcriptions against reference MIDI.")
 app.add_typer(extract_app, name="extract")
 app.add_typer(train_app, name="train")
 app.add_typer(generate_app, name="generate")
@@ -145,6 +145,28 @@ def eval_dance_cmd(
     from genseq.motion.stages import evaluate_dance
 
     print_metrics(evaluate_dance(checkpoint, data, seconds, num_samples, seed, device), as_json)
+
+
+@eval_app.command("transcription")
+def eval_transcription_cmd(
+    audio: Path = typer.Option(..., help="folder of recordings (wav, mp3, flac, ogg ...)"),
+    reference: Path = typer.Option(..., help="folder of reference MIDI files, named as the recordings"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object (with per-file rows)"),
+) -> None:
+    """Note precision, recall and F1 of transcriptions against reference MIDI (mir_eval matching:
+    onsets within 50 ms, pitch within 50 cents)."""
+    from genseq.music.transcription_eval import evaluate_transcriptions, pair_recordings
+
+    total = len(pair_recordings(audio, reference))
+    with tqdm(total=total, unit="file", desc="transcribe", disable=True if as_json else None) as bar:
+        result = evaluate_transcriptions(audio, reference, on_file=lambda n, _: bar.update(n - bar.n))
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for row in result["per_file"]:
+        typer.echo(f"{row['file']}: F1 {row['f1']:.3f} (precision {row['precision']:.3f}, recall {row['recall']:.3f}, "
+                   f"{row['estimated_notes']}/{row['reference_notes']} notes){'; ' + row['problem'] if 'problem' in row else ''}")
+    print_metrics({key: value for key, value in result.items() if key != "per_file"}, False)
 
 
 @generate_app.command("music")

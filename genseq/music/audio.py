@@ -8,6 +8,7 @@ notes are quantised onto, so the result has a real tempo (not a fixed 120) and n
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
@@ -24,10 +25,18 @@ MAX_SECONDS = 20 * 60
 BLOCK_SECONDS = 30.0
 FMIN_HZ = 65.41  # C2
 FMAX_HZ = 2093.0  # C7
+# pyin's pitch bins, in semitones: its Viterbi decoding costs the square of the bin count, so 0.5
+# is about 25 times faster than librosa's default 0.1; notes are rounded to semitones anyway.
+PYIN_RESOLUTION = 0.5
 MIN_NOTE_SECONDS = 0.05
+FRAGMENT_SECONDS = 0.12  # shorter pieces may be glides or slivers of a neighbour (_merge_fragments)
 MIN_VOICED_PROBABILITY = 0.25  # mean pyin voicing probability a note needs
 QUIET_DB = 40.0  # notes this far below the loudest one are dropped (reverb tails, background)
-REATTACK_RISE = 1.4  # an onset splits a same-pitch run only where the RMS rises this much (about 3 dB)
+# re-attack cues (see _reattacks): voicing confidence falling to this fraction of the note's,
+# onset strength this many times the recording's median, or loudness rising this much (6 dB)
+REATTACK_CONFIDENCE_DIP = 0.85
+REATTACK_STRENGTH = 8.0
+REATTACK_RISE = 2.0
 SILENCE_PEAK = 1e-4  # below this peak amplitude (-80 dBFS) the file counts as silent
 
 
@@ -55,20 +64,28 @@ def load_audio(path: str | Path, sample_rate: int = 22050) -> np.ndarray:
     return audio.astype(np.float32, copy=False)
 
 
+def _pyin_frame(sample_rate: int) -> int:
+    """pyin's frame: the shortest power of two holding four periods of FMIN_HZ (1024 at 22.05 kHz,
+    46 ms); a longer frame blurs where one note ends and the next begins."""
+    return int(2 ** np.ceil(np.log2(4 * sample_rate / FMIN_HZ)))
+
+
 def _track_pitch(audio: np.ndarray, sample_rate: int, hop: int, on_progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """pyin f0 (Hz, NaN where unvoiced), voiced flags and voicing probabilities per hop, computed in
     blocks (bounded memory)."""
     import librosa
 
     n_frames = len(audio) // hop + 1
+    frame = _pyin_frame(sample_rate)
     block = max(1, int(BLOCK_SECONDS * sample_rate / hop)) * hop
     f0s, voiced, probs = [], [], []
     total = len(audio) / sample_rate
     for start in range(0, len(audio), block):
         chunk = audio[start : start + block]
-        if len(chunk) < 2048:  # pyin needs a whole frame; pad the tail
-            chunk = np.pad(chunk, (0, 2048 - len(chunk)))
-        f0, flag, prob = librosa.pyin(chunk, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=sample_rate, frame_length=2048, hop_length=hop)
+        if len(chunk) < frame:  # pyin needs a whole frame; pad the tail
+            chunk = np.pad(chunk, (0, frame - len(chunk)))
+        f0, flag, prob = librosa.pyin(chunk, fmin=FMIN_HZ, fmax=FMAX_HZ, sr=sample_rate, frame_length=frame, hop_length=hop,
+                                        resolution=PYIN_RESOLUTION)
         keep = min(len(f0), block // hop)
         f0s.append(f0[:keep])
         voiced.append(flag[:keep])
@@ -107,15 +124,68 @@ def _segments(midi: np.ndarray, voiced: np.ndarray, onsets: np.ndarray, min_fram
     return result
 
 
-def _reattacks(onsets: np.ndarray, rms: np.ndarray, window: int) -> np.ndarray:
-    """Onsets where the loudness really rises again (a re-struck or re-blown note), not the
-    vibrato, bow or breath changes that onset detection also reports in sustained tones."""
-    keep = [
-        frame for frame in onsets.tolist()
-        if frame > 0
-        and rms[frame : frame + window + 1].max() >= REATTACK_RISE * max(rms[max(0, frame - 2 * window) : frame].min(), 1e-6)
-    ]
+def _reattacks(onsets: np.ndarray, onset_env: np.ndarray, rms: np.ndarray, voiced_prob: np.ndarray, window: int) -> np.ndarray:
+    """Onsets that re-start a note (a re-struck, re-bowed or re-sung note of the same pitch), not
+    the vibrato, tremolo, bow or breath changes that onset detection also reports in sustained tones.
+
+    Three cues, measured on rendered repeated and sustained notes of six instruments: pyin's
+    voicing confidence dips at a re-attack (plucked, struck, bowed), a sharp attack stands far
+    above the recording's typical onset strength (clean recordings), or the loudness rises a lot
+    after some loss of voicing confidence (sung notes). Vibrato alone meets none of them."""
+    typical_strength = float(np.median(onset_env[onset_env > 0])) if np.any(onset_env > 0) else 1.0
+    keep = []
+    for frame in onsets.tolist():
+        if frame < 2 * window:
+            continue
+        rise = rms[frame : frame + window + 1].max() / max(rms[frame - 2 * window : frame].min(), 1e-6)
+        confidence_dip = voiced_prob[frame - 4 : frame + 3].min() / max(float(np.median(voiced_prob[frame - 15 : frame - 4])), 1e-3)
+        strength = onset_env[frame] / typical_strength
+        if (rise >= 1.1 and confidence_dip <= REATTACK_CONFIDENCE_DIP) or (rise >= 1.05 and strength >= REATTACK_STRENGTH) \
+                or (rise >= REATTACK_RISE and confidence_dip <= 0.97):
+            keep.append(frame)
     return np.array(keep, dtype=int)
+
+
+def _snap_to_attacks(rows: list, onsets: np.ndarray, reach: int, min_frames: int) -> list[list]:
+    """Move each note's start back to the attack heard just before it. pyin reports a new pitch
+    only once it dominates its frame (tens of ms late, more with slow attacks or reverb), while
+    the onset detector hears the attack itself. The latest onset at most `reach` frames before
+    (or 2 after) the start is taken, if the note before keeps at least min_frames. Rows come back
+    as [start, end, pitch, velocity, attacked]."""
+    snapped: list[list] = []
+    for a, b, pitch, velocity in rows:
+        floor = snapped[-1][0] + min_frames if snapped else 0
+        candidates = onsets[(onsets >= max(a - reach, floor)) & (onsets <= a + 2)]
+        start = int(candidates[-1]) if len(candidates) else a
+        if snapped and snapped[-1][1] > start:
+            snapped[-1][1] = start
+        snapped.append([start, b, pitch, velocity, len(candidates) > 0])
+    return snapped
+
+
+def _merge_fragments(rows: list[list], max_frames: int) -> list[list]:
+    """Join pieces shorter than max_frames that are not notes of their own: the glide into a note
+    (a passing pitch between its neighbours, when the note after it has no attack of its own)
+    and a sliver of the same pitch touching its neighbour (a note's tail or a double attack)."""
+    merged: list[list] = []
+    for index, row in enumerate(rows):
+        after = rows[index + 1] if index + 1 < len(rows) else None
+        before = merged[-1] if merged else None
+        short = row[1] - row[0] < max_frames
+        touches_after = after is not None and after[0] - row[1] <= 1
+        touches_before = before is not None and row[0] - before[1] <= 1
+        if short and touches_after and not after[4] and (
+                after[2] == row[2] or (before is not None and touches_before and _between(row[2], before[2], after[2]))):
+            after[0], after[4] = row[0], row[4]  # the note after starts where its glide or sliver did
+        elif short and touches_before and before[2] == row[2]:
+            before[1] = row[1]
+        else:
+            merged.append(row)
+    return merged
+
+
+def _between(pitch: int, low: int, high: int) -> bool:
+    return min(low, high) < pitch < max(low, high)
 
 
 def _split_on_pitch(midi: np.ndarray, start: int, end: int, min_frames: int) -> list[tuple[int, int]]:
@@ -167,26 +237,57 @@ def seconds_to_beats(seconds: np.ndarray, beat_times: np.ndarray) -> np.ndarray:
     return beats
 
 
-def transcribe_audio(path: str | Path, steps_per_quarter: int = 4, sample_rate: int = 22050, on_progress=None) -> NoteSequence:
-    """A monophonic transcription of a recording as a NoteSequence on a beat grid.
+@dataclass
+class Transcription:
+    """Notes heard in a recording, in performed time, with the recording's tempo and beats.
 
-    The grid starts at the tracked beat at (or, by less than half a step, after) the start of the
-    recording, so written at ``qpm`` the notes land at their real times, shifted by less than one
-    beat, assuming a steady tempo. ``on_progress(done_seconds, total_seconds)`` is called per block.
-    Raises GenseqError for a missing, empty, undecodable, too long, silent or unpitched file.
-    """
+    ``notes`` rows are (onset seconds, offset seconds, MIDI pitch, velocity), in time order and not
+    overlapping (monophonic)."""
+
+    notes: np.ndarray
+    qpm: float
+    beat_times: np.ndarray
+    duration_seconds: float
+    name: str = ""
+
+    def to_sequence(self, steps_per_quarter: int = 4) -> NoteSequence:
+        """The notes on a beat grid at ``qpm``.
+
+        The grid starts at the tracked beat at (or, by less than half a step, after) the start of
+        the recording, so written at ``qpm`` the notes land at their performed times, shifted by
+        less than one beat, assuming a steady tempo."""
+        beats = seconds_to_beats(self.notes[:, :2].ravel(), self.beat_times).reshape(-1, 2)
+        origin = np.floor(seconds_to_beats(np.array([0.0]), self.beat_times)[0] + 0.5 / steps_per_quarter)
+        steps = np.maximum(0, np.round((beats - origin) * steps_per_quarter)).astype(np.int64)
+        notes: list[list[int]] = []
+        for (_, _, pitch, velocity), (start, end) in zip(self.notes.tolist(), steps.tolist()):
+            if notes and start < notes[-1][3]:  # a note ends where the next one starts
+                notes[-1][3] = max(notes[-1][2] + 1, start)
+                start = max(start, notes[-1][3])
+            notes.append([int(np.clip(pitch, 0, 127)), int(velocity), start, max(end, start + 1), 0])
+        array = np.array(notes, dtype=np.int32)
+        return NoteSequence(
+            array,
+            steps_per_quarter=steps_per_quarter,
+            qpm=round(float(self.qpm), 1),
+            time_signatures=[(0, 4, 4)],
+            total_steps=int(array[:, 3].max()),
+            name=self.name,
+        )
+
+
+def transcribe(audio: np.ndarray, sample_rate: int, name: str = "", on_progress=None) -> Transcription:
+    """A monophonic transcription of mono audio; GenseqError (without a path) when nothing pitched is heard."""
     import librosa
 
-    path = Path(path)
-    audio = load_audio(path, sample_rate)
     hop = max(1, round(0.0116 * sample_rate))  # about 11.6 ms (256 at 22.05 kHz)
     f0, voiced, voiced_prob = _track_pitch(audio, sample_rate, hop, on_progress)
     midi = np.where(voiced, librosa.hz_to_midi(np.where(voiced, f0, 440.0)), np.nan)
     onset_env = librosa.onset.onset_strength(y=audio, sr=sample_rate, hop_length=hop)
     rms = librosa.feature.rms(y=audio, frame_length=2048, hop_length=hop)[0]
-    onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sample_rate, hop_length=hop, units="frames")
+    all_onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sample_rate, hop_length=hop, units="frames")
     short_rms = librosa.feature.rms(y=audio, frame_length=4 * hop, hop_length=hop)[0]
-    onsets = _reattacks(onsets, short_rms, window=max(1, round(0.07 * sample_rate / hop)))
+    onsets = _reattacks(all_onsets, onset_env, short_rms, voiced_prob, window=max(1, round(0.07 * sample_rate / hop)))
 
     min_frames = max(1, int(np.ceil(MIN_NOTE_SECONDS * sample_rate / hop)))
     rows = []
@@ -197,30 +298,32 @@ def transcribe_audio(path: str | Path, steps_per_quarter: int = 4, sample_rate: 
         loudness = float(np.sqrt(np.mean(rms[a : min(b, len(rms))] ** 2))) if a < len(rms) else 0.0
         db = 20 * np.log10(max(loudness, 1e-6))  # dBFS of the segment; -60 dB -> 1, about -3 dB -> 127
         velocity = int(np.clip(round(1 + 126 * (db + 60) / 57), 1, 127))
-        rows.append((pitch, velocity, a * hop / sample_rate, b * hop / sample_rate, db))
+        rows.append((a, b, pitch, velocity, db))
     if rows:  # reverb tails and background far below the loudest note are not notes
         loudest = max(row[4] for row in rows)
         rows = [row[:4] for row in rows if row[4] >= loudest - QUIET_DB]
     if not rows:
-        raise GenseqError("no pitched notes found (noise, percussion or speech?)", path)
-
+        raise GenseqError("no pitched notes found (noise, percussion or speech?)")
+    attacks = librosa.onset.onset_backtrack(all_onsets, onset_env) if len(all_onsets) else all_onsets
+    rows = _snap_to_attacks(rows, attacks, reach=round(0.15 * sample_rate / hop), min_frames=min_frames)
+    rows = _merge_fragments(rows, max_frames=round(FRAGMENT_SECONDS * sample_rate / hop))
+    rows = [(a * hop / sample_rate, b * hop / sample_rate, pitch, velocity) for a, b, pitch, velocity, _ in rows]
     qpm, beat_times = _beat_grid(audio, sample_rate, hop, onset_env)
-    times = np.array([[start, end] for _, _, start, end in rows])
-    beats = seconds_to_beats(times.ravel(), beat_times).reshape(times.shape)
-    origin = np.floor(seconds_to_beats(np.array([0.0]), beat_times)[0] + 0.5 / steps_per_quarter)
-    steps = np.maximum(0, np.round((beats - origin) * steps_per_quarter)).astype(np.int64)
-    notes = []
-    for (pitch, velocity, _, _), (start, end) in zip(rows, steps.tolist()):
-        if notes and start < notes[-1][3]:  # monophonic: a note ends where the next one starts
-            notes[-1][3] = max(notes[-1][2] + 1, start)
-            start = max(start, notes[-1][3])
-        notes.append([int(np.clip(pitch, 0, 127)), velocity, start, max(end, start + 1), 0])
-    array = np.array(notes, dtype=np.int32)
-    return NoteSequence(
-        array,
-        steps_per_quarter=steps_per_quarter,
-        qpm=round(float(qpm), 1),
-        time_signatures=[(0, 4, 4)],
-        total_steps=int(array[:, 3].max()),
-        name=path.stem,
-    )
+    return Transcription(np.array(rows, dtype=np.float64), float(qpm), beat_times, len(audio) / sample_rate, name)
+
+
+def transcribe_file(path: str | Path, sample_rate: int = 22050, on_progress=None) -> Transcription:
+    """Load and transcribe a recording. ``on_progress(done_seconds, total_seconds)`` is called per block.
+    Raises GenseqError for a missing, empty, undecodable, too long, silent or unpitched file."""
+    path = Path(path)
+    audio = load_audio(path, sample_rate)
+    try:
+        return transcribe(audio, sample_rate, path.stem, on_progress)
+    except GenseqError as error:
+        raise GenseqError(error.problem, path) from None
+
+
+def transcribe_audio(path: str | Path, steps_per_quarter: int = 4, sample_rate: int = 22050, on_progress=None) -> NoteSequence:
+    """A monophonic transcription of a recording as a NoteSequence on its own beat grid (see
+    Transcription.to_sequence). Raises GenseqError as transcribe_file does."""
+    return transcribe_file(path, sample_rate, on_progress).to_sequence(steps_per_quarter)
