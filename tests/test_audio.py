@@ -82,6 +82,44 @@ def test_onsets_land_at_real_times(transcribed, tmp_path):
     assert np.abs(starts - TRUE_ONSETS).max() < 0.05
 
 
+def encode_as(wav: Path, suffix: str) -> Path:
+    """The recording re-encoded as users bring it: mp3, ogg (Vorbis) and flac through libsndfile,
+    m4a (AAC) through the ffmpeg that imageio-ffmpeg ships."""
+    import subprocess
+
+    import imageio_ffmpeg
+    import soundfile
+
+    target = wav.with_suffix(suffix)
+    if suffix == ".m4a":
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(wav), "-c:a", "aac", "-b:a", "128k",
+                        str(target)], check=True)
+    else:
+        samples, rate = soundfile.read(str(wav))
+        formats = {".mp3": ("MP3", "MPEG_LAYER_III"), ".ogg": ("OGG", "VORBIS"), ".flac": ("FLAC", "PCM_16")}
+        soundfile.write(str(target), samples, rate, format=formats[suffix][0], subtype=formats[suffix][1])
+    return target
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".flac", ".m4a"])
+def test_compressed_recordings_are_transcribed(melody_wav, suffix):
+    from genseq.music.audio import transcribe_audio
+
+    sequence = transcribe_audio(encode_as(melody_wav, suffix))
+    assert sequence.notes[:, 0].tolist() == [pitch for pitch, _, _ in MELODY]
+
+
+def test_a_truncated_m4a_is_not_audio(tmp_path):
+    """A file libsndfile cannot read and ffmpeg cannot decode either: one line, no traceback."""
+    from genseq.music.audio import transcribe_audio
+
+    broken = tmp_path / "clip.m4a"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    with pytest.raises(GenseqError, match="not a readable audio file") as caught:
+        transcribe_audio(broken)
+    assert str(broken) in str(caught.value) and "\n" not in str(caught.value)
+
+
 def write_samples(path: Path, samples: np.ndarray, sample_rate: int = 22050) -> Path:
     import soundfile
 

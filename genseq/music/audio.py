@@ -7,7 +7,6 @@ notes are quantised onto, so the result has a real tempo (not a fixed 120) and n
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -41,27 +40,49 @@ SILENCE_PEAK = 1e-4  # below this peak amplitude (-80 dBFS) the file counts as s
 
 
 def load_audio(path: str | Path, sample_rate: int = 22050) -> np.ndarray:
-    """Mono float32 audio of a file; GenseqError for a missing, empty, undecodable, too long or silent file."""
-    import librosa
+    """Mono float32 audio of a file; GenseqError for a missing, empty, undecodable, too long or silent file.
 
+    libsndfile reads wav, flac, ogg and mp3; anything else (m4a/AAC, ...) is decoded by the ffmpeg
+    that imageio-ffmpeg ships, so no system ffmpeg is needed."""
     path = Path(path)
     if not path.is_file():
         raise GenseqError("no such file", path)
     if path.stat().st_size == 0:
         raise GenseqError("empty file (0 bytes)", path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # soundfile -> audioread fallback warnings
-            # reading at most MAX_SECONDS + 1 s bounds memory whatever the file's length
-            audio, _ = librosa.load(str(path), sr=sample_rate, mono=True, duration=MAX_SECONDS + 1.0)
-    except Exception as exc:  # noqa: BLE001  (soundfile/audioread raise many types for undecodable data)
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GenseqError(f"not a readable audio file ({detail[:160]})", path) from None
+        audio = _decode_with_libsndfile(path, sample_rate)
+    except Exception:  # noqa: BLE001  (libsndfile raises several types for data it cannot read)
+        audio = _decode_with_ffmpeg(path, sample_rate)
     if len(audio) > MAX_SECONDS * sample_rate:
         raise GenseqError(f"recording too long: over {MAX_SECONDS // 60} minutes; split it into shorter files", path)
     if len(audio) == 0 or not np.all(np.isfinite(audio)) or float(np.abs(audio).max()) < SILENCE_PEAK:
         raise GenseqError("no sound: the file is silent", path)
     return audio.astype(np.float32, copy=False)
+
+
+def _decode_with_libsndfile(path: Path, sample_rate: int) -> np.ndarray:
+    import librosa
+    import soundfile
+
+    soundfile.info(str(path))  # raises at once for formats libsndfile does not read
+    # reading at most MAX_SECONDS + 1 s bounds memory whatever the file's length
+    audio, _ = librosa.load(str(path), sr=sample_rate, mono=True, duration=MAX_SECONDS + 1.0)
+    return audio
+
+
+def _decode_with_ffmpeg(path: Path, sample_rate: int) -> np.ndarray:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-t", str(MAX_SECONDS + 1),
+               "-vn", "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-"]
+    result = subprocess.run(command, capture_output=True, check=False)
+    if result.returncode != 0 or not result.stdout:
+        detail = result.stderr.decode(errors="replace").strip().splitlines()
+        reason = detail[-1].replace(str(path), "").strip(": ") if detail else "no audio stream"
+        raise GenseqError(f"not a readable audio file ({reason[:160]})", path)
+    return np.frombuffer(result.stdout, dtype=np.float32).copy()
 
 
 def _pyin_frame(sample_rate: int) -> int:
