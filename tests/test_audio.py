@@ -204,3 +204,18 @@ def test_cli_extracts_a_recording_and_continues_it(tmp_path, capsys):
     assert code == 0, err
     continuation = read_midi(tmp_path / "gen" / "sample_000.mid", 4)
     assert abs(continuation.qpm - transcribed.qpm) < 0.5  # the primer's tempo carries over
+
+
+def test_glides_wobbles_and_slivers_join_their_note():
+    from genseq.music.audio import _merge_fragments
+
+    # rows: [start frame, end frame, pitch, velocity, attacked]
+    glide = [[0, 40, 79, 80, True], [40, 48, 77, 80, True], [48, 90, 76, 80, False]]
+    assert _merge_fragments(glide, max_frames=10) == [[0, 40, 79, 80, True], [40, 90, 76, 80, True]]
+    wobble = [[0, 40, 76, 80, True], [40, 46, 77, 80, False], [46, 90, 76, 80, False]]
+    assert _merge_fragments(wobble, max_frames=10) == [[0, 90, 76, 80, True]]
+    sliver = [[0, 40, 84, 80, True], [40, 45, 84, 80, True], [45, 90, 83, 80, True]]
+    assert _merge_fragments(sliver, max_frames=10) == [[0, 45, 84, 80, True], [45, 90, 83, 80, True]]
+    # a short note with its own attack between attacked notes is a real note (a fast run)
+    run = [[0, 40, 79, 80, True], [40, 48, 77, 80, True], [48, 90, 76, 80, True]]
+    assert _merge_fragments([row[:] for row in run], max_frames=10) == run

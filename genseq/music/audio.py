@@ -185,23 +185,29 @@ def _snap_to_attacks(rows: list, onsets: np.ndarray, reach: int, min_frames: int
 
 
 def _merge_fragments(rows: list[list], max_frames: int) -> list[list]:
-    """Join pieces shorter than max_frames that are not notes of their own: the glide into a note
-    (a passing pitch between its neighbours, when the note after it has no attack of its own)
-    and a sliver of the same pitch touching its neighbour (a note's tail or a double attack)."""
+    """Join pieces shorter than max_frames that are not notes of their own: a wobble inside one
+    note (A, short B, A again with no new attack), the glide into a note (a passing pitch between
+    its neighbours, when the note after it has no attack of its own) and a sliver of the same pitch
+    touching its neighbour (a note's tail or a double attack)."""
     merged: list[list] = []
-    for index, row in enumerate(rows):
+    index = 0
+    while index < len(rows):
+        row = rows[index]
         after = rows[index + 1] if index + 1 < len(rows) else None
         before = merged[-1] if merged else None
         short = row[1] - row[0] < max_frames
-        touches_after = after is not None and after[0] - row[1] <= 1
+        touches_after = after is not None and after[0] - row[1] <= 1 and not after[4]
         touches_before = before is not None and row[0] - before[1] <= 1
-        if short and touches_after and not after[4] and (
-                after[2] == row[2] or (before is not None and touches_before and _between(row[2], before[2], after[2]))):
+        if short and touches_before and touches_after and before[2] == after[2]:
+            before[1] = after[1]
+            index += 1
+        elif short and touches_after and (after[2] == row[2] or (touches_before and _between(row[2], before[2], after[2]))):
             after[0], after[4] = row[0], row[4]  # the note after starts where its glide or sliver did
         elif short and touches_before and before[2] == row[2]:
             before[1] = row[1]
         else:
             merged.append(row)
+        index += 1
     return merged
 
 
