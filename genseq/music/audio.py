@@ -28,7 +28,7 @@ FMAX_HZ = 2093.0  # C7
 # is about 25 times faster than librosa's default 0.1; notes are rounded to semitones anyway.
 PYIN_RESOLUTION = 0.5
 MIN_NOTE_SECONDS = 0.05
-FRAGMENT_SECONDS = 0.12  # shorter pieces may be glides or slivers of a neighbour (_merge_fragments)
+FRAGMENT_SECONDS = 0.15  # shorter pieces may be glides or slivers of a neighbour (_merge_fragments)
 MIN_VOICED_PROBABILITY = 0.25  # mean pyin voicing probability a note needs
 QUIET_DB = 40.0  # notes this far below the loudest one are dropped (reverb tails, background)
 # re-attack cues (see _reattacks): voicing confidence falling to this fraction of the note's,
@@ -196,8 +196,8 @@ def _merge_fragments(rows: list[list], max_frames: int) -> list[list]:
         after = rows[index + 1] if index + 1 < len(rows) else None
         before = merged[-1] if merged else None
         short = row[1] - row[0] < max_frames
-        touches_after = after is not None and after[0] - row[1] <= 1 and not after[4]
-        touches_before = before is not None and row[0] - before[1] <= 1
+        touches_after = after is not None and after[0] - row[1] <= 3 and not after[4]
+        touches_before = before is not None and row[0] - before[1] <= 3
         if short and touches_before and touches_after and before[2] == after[2]:
             before[1] = after[1]
             index += 1
