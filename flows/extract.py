@@ -1,4 +1,5 @@
-"""Prefect flow: MIDI files or folders to a note-sequence dataset (`genseq extract music`)."""
+"""Prefect flow: MIDI files, recordings (transcribed) or folders of either to a note-sequence dataset
+(`genseq extract music`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from flows.tasks import absolute, cached, extract_music_task
 
 class ExtractMusicParams(BaseModel):
     paths: list[str] = Field(default_factory=list,
-                             description="MIDI files or folders; empty: the bundled examples (assets/examples), else "
+                             description="MIDI files, recordings (wav, mp3, flac, ogg, m4a) or folders; empty: the bundled examples (assets/examples), else "
                                          "tunes sampled from the bundled melody model into out/examples/tunes")
     out: str = Field("out/music-dataset.npz", description="dataset file to write")
     steps_per_quarter: int = Field(4, ge=1, le=24)

@@ -234,7 +234,19 @@ def _split_on_pitch(midi: np.ndarray, start: int, end: int, min_frames: int) -> 
     return [(start + a, start + b) for a, b, _ in merged]
 
 
-def _beat_grid(audio: np.ndarray, sample_rate: int, hop: int, onset_env: np.ndarray) -> tuple[float, np.ndarray]:
+def _note_onset_envelope(rows: list[list], frames: int) -> np.ndarray:
+    """An onset envelope made of the transcribed notes' starts, weighted by velocity: the beat
+    tracker then follows the melody's rhythm, not the vibrato and bow noise that the raw
+    spectral-flux envelope of a sustained instrument is full of."""
+    from scipy.ndimage import gaussian_filter1d
+
+    envelope = np.zeros(frames)
+    for start, _, _, velocity, _ in rows:
+        envelope[min(start, frames - 1)] += velocity / 127
+    return gaussian_filter1d(envelope, sigma=1.5)
+
+
+def _beat_grid(onset_env: np.ndarray, sample_rate: int, hop: int) -> tuple[float, np.ndarray]:
     """(qpm, beat times in seconds). The tempo is the slope of a line fit through the tracked beats
     (finer than beat_track's own estimate); too few beats -> beat_track's estimate, beats from 0."""
     import librosa
@@ -334,8 +346,8 @@ def transcribe(audio: np.ndarray, sample_rate: int, name: str = "", on_progress=
     attacks = librosa.onset.onset_backtrack(all_onsets, onset_env) if len(all_onsets) else all_onsets
     rows = _snap_to_attacks(rows, attacks, reach=round(0.15 * sample_rate / hop), min_frames=min_frames)
     rows = _merge_fragments(rows, max_frames=round(FRAGMENT_SECONDS * sample_rate / hop))
+    qpm, beat_times = _beat_grid(_note_onset_envelope(rows, len(onset_env)), sample_rate, hop)
     rows = [(a * hop / sample_rate, b * hop / sample_rate, pitch, velocity) for a, b, pitch, velocity, _ in rows]
-    qpm, beat_times = _beat_grid(audio, sample_rate, hop, onset_env)
     return Transcription(np.array(rows, dtype=np.float64), float(qpm), beat_times, len(audio) / sample_rate, name)
 
 
