@@ -29,6 +29,7 @@ FMAX_HZ = 2093.0  # C7
 PYIN_RESOLUTION = 0.5
 MIN_NOTE_SECONDS = 0.05
 FRAGMENT_SECONDS = 0.15  # shorter pieces may be glides or slivers of a neighbour (_merge_fragments)
+SCOOP_SEMITONES = 2  # a short piece this close in pitch to an unattacked note after it is that note's attack
 MIN_VOICED_PROBABILITY = 0.25  # mean pyin voicing probability a note needs
 QUIET_DB = 40.0  # notes this far below the loudest one are dropped (reverb tails, background)
 # re-attack cues (see _reattacks): voicing confidence falling to this fraction of the note's,
@@ -201,7 +202,8 @@ def _merge_fragments(rows: list[list], max_frames: int) -> list[list]:
         if short and touches_before and touches_after and before[2] == after[2]:
             before[1] = after[1]
             index += 1
-        elif short and touches_after and (after[2] == row[2] or (touches_before and _between(row[2], before[2], after[2]))):
+        elif short and touches_after and (abs(after[2] - row[2]) <= SCOOP_SEMITONES
+                                          or (touches_before and _between(row[2], before[2], after[2]))):
             after[0], after[4] = row[0], row[4]  # the note after starts where its glide or sliver did
         elif short and touches_before and before[2] == row[2]:
             before[1] = row[1]
