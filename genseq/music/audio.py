@@ -29,6 +29,7 @@ FMAX_HZ = 2093.0  # C7
 PYIN_RESOLUTION = 0.5
 MIN_NOTE_SECONDS = 0.05
 FRAGMENT_SECONDS = 0.15  # shorter pieces may be glides or slivers of a neighbour (_merge_fragments)
+BACKTRACK_SECONDS = 0.035
 SCOOP_SEMITONES = 2  # a short piece this close in pitch to an unattacked note after it is that note's attack
 MIN_VOICED_PROBABILITY = 0.25  # mean pyin voicing probability a note needs
 QUIET_DB = 40.0  # notes this far below the loudest one are dropped (reverb tails, background)
@@ -166,6 +167,17 @@ def _reattacks(onsets: np.ndarray, onset_env: np.ndarray, rms: np.ndarray, voice
                 or (rise >= REATTACK_RISE and confidence_dip <= 0.97):
             keep.append(frame)
     return np.array(keep, dtype=int)
+
+
+def _attack_starts(onsets: np.ndarray, onset_env: np.ndarray, max_back: int) -> np.ndarray:
+    """Where each detected attack begins: the onset-strength minimum before its peak (the peak
+    itself comes tens of ms after the note starts), but at most max_back frames before it, since
+    in legato playing that minimum can lie inside the note before."""
+    import librosa
+
+    if not len(onsets):
+        return onsets
+    return np.maximum(librosa.onset.onset_backtrack(onsets, onset_env), onsets - max_back)
 
 
 def _snap_to_attacks(rows: list, onsets: np.ndarray, reach: int, min_frames: int) -> list[list]:
@@ -345,7 +357,7 @@ def transcribe(audio: np.ndarray, sample_rate: int, name: str = "", on_progress=
         rows = [row[:4] for row in rows if row[4] >= loudest - QUIET_DB]
     if not rows:
         raise GenseqError("no pitched notes found (noise, percussion or speech?)")
-    attacks = librosa.onset.onset_backtrack(all_onsets, onset_env) if len(all_onsets) else all_onsets
+    attacks = _attack_starts(all_onsets, onset_env, max_back=round(BACKTRACK_SECONDS * sample_rate / hop))
     rows = _snap_to_attacks(rows, attacks, reach=round(0.15 * sample_rate / hop), min_frames=min_frames)
     rows = _merge_fragments(rows, max_frames=round(FRAGMENT_SECONDS * sample_rate / hop))
     qpm, beat_times = _beat_grid(_note_onset_envelope(rows, len(onset_env)), sample_rate, hop)
