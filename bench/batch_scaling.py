@@ -4,8 +4,10 @@ Each job samples a piece from a music model and renders it to MIDI, WAV (fluidsy
 piano-roll PNG: the work content creators batch. Each measurement is the wall time of the
 real command, `genseq batch MANIFEST --workers N` in a fresh process (interpreter start,
 imports and, for 2 workers, starting the worker processes included). Rounds in the
-order 1, 2, 2, 1, ... workers; the figures are the median of each configuration's runs. All
-runs must write identical MIDI files (same seeds, same outputs). Writes
+order 1, 2, 2, 1, ... workers; the figures are the median of each configuration's runs, with
+where the time went (start-up before the first job, shut-down after the last, and the first
+worker's wait for the last one at the end: from the job start times and process ids in the
+command's report). All runs must write identical MIDI files (same seeds, same outputs). Writes
 bench/results/batch_scaling.json atomically.
 
     .venv/bin/python bench/batch_scaling.py [--jobs 16 --bars 64 --rounds 3 --checkpoint assets/music-melody.pt]
@@ -87,6 +89,25 @@ def load_average() -> float | None:
         return None
 
 
+def run_phases(jobs: list[dict], launched: float, ended: float) -> dict:
+    """Where a run's wall time went: before the first job began (interpreter, imports, planning, workers
+    starting), after the last job ended (shutting workers down, report, interpreter exit), and how long
+    the first worker to run out of jobs waited for the last one (end-of-queue imbalance)."""
+    ends: dict[int, float] = {}
+    for job in jobs:
+        ends[job["worker"]] = max(ends.get(job["worker"], 0.0), job["started"] + job["seconds"])
+    return {"before_first_job": min(job["started"] for job in jobs) - launched,
+            "after_last_job": ended - max(ends.values()),
+            "idle_at_end": max(ends.values()) - min(ends.values()),
+            "processes": len(ends)}
+
+
+def median_phases(runs: list[dict]) -> dict:
+    medians = {key: round(statistics.median(run[key] for run in runs), 2) for key in runs[0]}
+    return {**medians, "what": "median seconds: before_first_job (start-up), after_last_job (shut-down and exit), "
+                               "idle_at_end (first worker out of jobs waiting for the last), over the job processes"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=16)
@@ -116,28 +137,31 @@ def main() -> None:
         parallelism_before = cpu_parallelism()
         times: dict[int, list[float]] = {1: [], 2: []}
         job_seconds: dict[int, list[float]] = {1: [], 2: []}
+        phases: dict[int, list[dict]] = {1: [], 2: []}
         order = [w for r in range(args.rounds) for w in ((1, 2) if r % 2 == 0 else (2, 1))]
         for number, workers in enumerate(order):
             root, report_path = tmp / f"out-{number}", tmp / f"report-{number}.json"
-            started = time.perf_counter()
+            started, launched = time.perf_counter(), time.time()
             completed = subprocess.run([sys.executable, "-m", "genseq.cli", "batch", str(manifest), "--out", str(root),
                                         "--workers", str(workers), "--runner", "process", "--report", str(report_path)],
                                        capture_output=True, text=True)
-            seconds = time.perf_counter() - started
+            seconds, ended = time.perf_counter() - started, time.time()
             report = json.loads(report_path.read_text()) if report_path.exists() else {}
             if completed.returncode != 0 or report.get("done") != args.jobs:
                 sys.exit(f"batch_scaling: {workers} worker(s) failed:\n{completed.stdout}\n{completed.stderr[-2000:]}")
             times[workers].append(seconds)
             job_seconds[workers] += [job["seconds"] for job in report["jobs"]]
+            phases[workers].append(run_phases(report["jobs"], launched, ended))
             print(f"{workers} worker(s): {seconds:.1f} s, {60 * args.jobs / seconds:.1f} jobs/min", flush=True)
         load_after = load_average()
         parallelism_after = cpu_parallelism()
         first = [(tmp / "out-0" / f"job-{i:02d}" / "sample_000.mid").read_bytes() for i in range(args.jobs)]
         identical = all([(tmp / f"out-{n}" / f"job-{i:02d}" / "sample_000.mid").read_bytes() for i in range(args.jobs)] == first
-                        for n in (1, 2, 3))
+                        for n in range(1, len(order)))
         runs = {w: {"seconds": round(statistics.median(t), 2), "runs_seconds": [round(x, 2) for x in t],
                     "jobs_per_minute": round(60 * args.jobs / statistics.median(t), 2),
-                    "mean_job_seconds": round(sum(job_seconds[w]) / len(job_seconds[w]), 2)} for w, t in times.items()}
+                    "mean_job_seconds": round(sum(job_seconds[w]) / len(job_seconds[w]), 2),
+                    "phases": median_phases(phases[w])} for w, t in times.items()}
 
     speedup = runs[1]["seconds"] / runs[2]["seconds"]
     result = {
@@ -150,7 +174,8 @@ def main() -> None:
         "one_worker": runs[1],
         "two_workers": runs[2],
         "runner": "genseq batch --runner process (1 worker: jobs run in the command's process; 2 workers: the "
-                  "command's process plus 1 forkserver child on one job queue; 1 torch thread each)",
+                  "command's process plus 1 child forked after the heavy imports, on one job queue, longest jobs "
+                  "first; 1 torch thread each)",
         "measured": f"wall time of the whole command in a fresh process, median of {args.rounds} runs per configuration "
                     "(alternating order 1, 2, 2, 1, ...)",
         "speedup_of_each_round": [round(a / b, 3) for a, b in zip(runs[1]["runs_seconds"], runs[2]["runs_seconds"])],

@@ -29,7 +29,8 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 
 from flows.progress import outputs_markdown, progress_reporter, publish_table
 from genseq.core.atomic import atomic_write_text
-from genseq.service.batch import BatchReport, JobResult, plan_batch, split_pending, run_job, torch_threads_per_worker, worker_init
+from genseq.service.batch import (BatchReport, JobResult, largest_first, plan_batch, run_job, set_torch_threads, split_pending,
+                                  torch_threads_per_worker, worker_init)
 
 TaskRunnerKind = Literal["process", "thread", "dask"]
 
@@ -133,9 +134,9 @@ def batch_render(params: BatchRenderParams = BatchRenderParams()) -> dict:
     settled, pending = split_pending(plan.jobs, root)  # no workers are started for settled rows
     results = list(plan.rejected) + settled
     if pending:
-        worker_init(torch_threads_per_worker(params.workers))  # thread and in-process Dask workers run jobs here
+        set_torch_threads(torch_threads_per_worker(params.workers))  # thread and in-process Dask workers run jobs here
         runner = make_task_runner(params.task_runner, params.workers, params.dask_address)
-        results += render_jobs.with_options(task_runner=runner)([job.model_dump() for job in pending],
+        results += render_jobs.with_options(task_runner=runner)([job.model_dump() for job in largest_first(pending)],
                                                                 str(root.resolve()), params.device)
     report = BatchReport(results, time.monotonic() - started, params.workers, params.task_runner)
     publish_report(report, manifest)

@@ -29,3 +29,20 @@ def test_music_pipeline_flow_completes(prefect_server, tmp_path):
     outputs = state.result()
     assert any(p.endswith(".mid") for p in outputs) and any(p.endswith(".wav") for p in outputs)
     assert (tmp_path / "work" / "run" / "best.pt").exists()
+
+
+def test_cache_keys_follow_genseq_source_code(tmp_path, monkeypatch):
+    """Stage tasks key their cache on a digest of genseq's source: editing any module invalidates it."""
+    import genseq
+    from flows import tasks
+
+    package = tmp_path / "genseq"
+    (package / "music").mkdir(parents=True)
+    (package / "__init__.py").write_text('__version__ = "0.1.0"\n')
+    (package / "music" / "stages.py").write_text("STEPS = 1\n")
+    monkeypatch.setattr(genseq, "__file__", str(package / "__init__.py"))
+    monkeypatch.setattr(tasks, "genseq_source_digest", tasks.genseq_source_digest.__wrapped__)
+    first = tasks.genseq_source_digest()
+    assert tasks.genseq_source_digest() == first
+    (package / "music" / "stages.py").write_text("STEPS = 2\n")
+    assert tasks.genseq_source_digest() != first

@@ -122,6 +122,36 @@ def test_yaml_manifest_that_is_not_a_list(tmp_path):
         plan_batch(manifest, tmp_path / "root")
 
 
+def test_longest_jobs_first_and_only_the_modules_they_need(tmp_path):
+    from genseq.service.batch import largest_first, modules_for
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("- {kind: music, output: a, parameters: {bars: 2, png: false}}\n"
+                        "- {kind: music, output: b, parameters: {bars: 16, png: false}}\n"
+                        "- {kind: dance, output: c.mp4, parameters: {seconds: 5}}\n"
+                        "- {kind: music, output: d, parameters: {seconds: 30, num_outputs: 2, png: false}}\n"
+                        "- {kind: music, output: e, parameters: {bars: 2, png: false, wav: false}}\n")
+    jobs = plan_batch(manifest, tmp_path / "root").jobs
+    assert [job.output for job in largest_first(jobs)] == ["d", "c.mp4", "b", "a", "e"]
+    music = [job for job in jobs if job.kind == "music"]
+    assert "cv2" not in modules_for(music) and "soundfile" in modules_for(music)
+    assert "soundfile" not in modules_for(music[-1:]) and "cv2" in modules_for(jobs)
+
+
+def test_a_shared_input_is_hashed_once_per_version(tmp_path, monkeypatch):
+    import genseq.service.batch as batch
+    from genseq.service.files import content_digest
+
+    monkeypatch.setattr(batch, "DIGESTS", {})
+    model = tmp_path / "model.pt"
+    model.write_bytes(b"one")
+    first = batch.input_digest(model)
+    assert first == batch.input_digest(model) == content_digest([model]) and len(batch.DIGESTS) == 1
+    model.write_bytes(b"other bytes")
+    assert batch.input_digest(model) == content_digest([model]) != first
+    assert batch.input_digest(None) == content_digest([None]) and batch.input_digest(tmp_path) == content_digest([tmp_path])
+
+
 def test_batch_bad_rows_fail_alone_nothing_escapes_and_reruns_skip(assets, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("GENSEQ_ASSETS", str(assets))
     work = tmp_path / "work"
