@@ -31,6 +31,26 @@ def test_music_pipeline_flow_completes(prefect_server, tmp_path):
     assert (tmp_path / "work" / "run" / "best.pt").exists()
 
 
+def test_extract_flow_transcribes_a_folder_of_recordings(prefect_server, tmp_path):
+    from flows.extract import ExtractMusicParams, extract_music_flow
+    from genseq.core.notes import load_sequences
+    from genseq.music.render import fluidsynth_problem, synthesize, write_wav
+    from tests.conftest import write_tune
+
+    if fluidsynth_problem() is not None:
+        pytest.skip(f"cannot render test audio: {fluidsynth_problem()}")
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    scale = [(60 + step, i * 0.5, i * 0.5 + 0.45) for i, step in enumerate([0, 2, 4, 5, 7, 9, 11, 12])]
+    write_wav(synthesize(write_tune(tmp_path / "scale.mid", scale, tempo=120)), recordings / "scale.wav")
+    (recordings / "notes.txt").write_text("not a recording, not picked up\n")
+    out = tmp_path / "sung.npz"
+    state = extract_music_flow(ExtractMusicParams(paths=[str(recordings)], out=str(out)), return_state=True)
+    assert state.is_completed()
+    (piece,) = load_sequences(out)
+    assert piece.notes[:, 0].tolist() == [pitch for pitch, _, _ in scale]
+
+
 def test_cache_keys_follow_genseq_source_code(tmp_path, monkeypatch):
     """Stage tasks key their cache on a digest of genseq's source: editing any module invalidates it."""
     import genseq
