@@ -18,7 +18,6 @@ and timeouts are retried twice.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -28,7 +27,7 @@ from prefect.context import TaskRunContext
 
 import genseq
 from genseq.service.batch import is_transient
-from genseq.service.files import content_digest, stable_digest
+from genseq.service.files import content_digest, sha256_file, stable_digest
 
 RETRIES = 2
 RETRY_DELAY_S = 3
@@ -52,13 +51,9 @@ def content_cache(*input_params: str) -> CachePolicy:
 
 @functools.cache
 def genseq_source_digest() -> str:
-    """SHA-256 over the relative name and bytes of every .py file of the genseq package (about 15 ms)."""
+    """SHA-256 over the relative name and content digest of every .py file of the genseq package (about 15 ms)."""
     package = Path(genseq.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(f"{path.relative_to(package).as_posix()}\0".encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return stable_digest({path.relative_to(package).as_posix(): sha256_file(path) for path in sorted(package.rglob("*.py"))})
 
 
 def retry_transient(task_obj, task_run, state) -> bool:

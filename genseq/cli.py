@@ -155,11 +155,14 @@ def eval_transcription_cmd(
 ) -> None:
     """Note precision, recall and F1 of transcriptions against reference MIDI (mir_eval matching:
     onsets within 50 ms, pitch within 50 cents)."""
-    from genseq.music.transcription_eval import evaluate_transcriptions, pair_recordings
+    from genseq.music.transcription_eval import evaluate_transcriptions
 
-    total = len(pair_recordings(audio, reference))
-    with tqdm(total=total, unit="file", desc="transcribe", disable=True if as_json else None) as bar:
-        result = evaluate_transcriptions(audio, reference, on_file=lambda n, _: bar.update(n - bar.n))
+    with tqdm(unit="file", desc="transcribe", disable=True if as_json else None) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = evaluate_transcriptions(audio, reference, on_file=advance)
     if as_json:
         typer.echo(json.dumps(result))
         return

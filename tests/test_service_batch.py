@@ -3,6 +3,7 @@ complete and valid outputs, and redoing ones that were damaged."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -138,18 +139,17 @@ def test_longest_jobs_first_and_only_the_modules_they_need(tmp_path):
     assert "soundfile" not in modules_for(music[-1:]) and "cv2" in modules_for(jobs)
 
 
-def test_a_shared_input_is_hashed_once_per_version(tmp_path, monkeypatch):
-    import genseq.service.batch as batch
-    from genseq.service.files import content_digest
+def test_a_shared_input_is_hashed_once_per_version(tmp_path):
+    from genseq.service.files import _sha256_of_version, sha256_file
 
-    monkeypatch.setattr(batch, "DIGESTS", {})
     model = tmp_path / "model.pt"
     model.write_bytes(b"one")
-    first = batch.input_digest(model)
-    assert first == batch.input_digest(model) == content_digest([model]) and len(batch.DIGESTS) == 1
+    first = sha256_file(model)
+    hits = _sha256_of_version.cache_info().hits
+    assert first == sha256_file(model) == hashlib.sha256(b"one").hexdigest()
+    assert _sha256_of_version.cache_info().hits == hits + 1  # read once, not once per row and check
     model.write_bytes(b"other bytes")
-    assert batch.input_digest(model) == content_digest([model]) != first
-    assert batch.input_digest(None) == content_digest([None]) and batch.input_digest(tmp_path) == content_digest([tmp_path])
+    assert sha256_file(model) == hashlib.sha256(b"other bytes").hexdigest() != first
 
 
 def test_batch_bad_rows_fail_alone_nothing_escapes_and_reruns_skip(assets, tmp_path, capsys, monkeypatch):

@@ -30,6 +30,7 @@ PYIN_RESOLUTION = 0.5
 MIN_NOTE_SECONDS = 0.05
 FRAGMENT_SECONDS = 0.15  # shorter pieces may be glides or slivers of a neighbour (_merge_fragments)
 BACKTRACK_SECONDS = 0.035
+TOUCH_FRAMES = 3  # pieces this few hops apart (about 35 ms) count as touching in _merge_fragments
 SCOOP_SEMITONES = 2  # a short piece this close in pitch to an unattacked note after it is that note's attack
 MIN_VOICED_PROBABILITY = 0.25  # mean pyin voicing probability a note needs
 QUIET_DB = 40.0  # notes this far below the loudest one are dropped (reverb tails, background)
@@ -88,8 +89,8 @@ def _decode_with_ffmpeg(path: Path, sample_rate: int) -> np.ndarray:
 
 
 def _pyin_frame(sample_rate: int) -> int:
-    """pyin's frame: the shortest power of two holding four periods of FMIN_HZ (1024 at 22.05 kHz,
-    46 ms); a longer frame blurs where one note ends and the next begins."""
+    """pyin's frame: the shortest power of two holding four periods of FMIN_HZ (2048 at 22.05 kHz,
+    93 ms); a longer frame blurs where one note ends and the next begins."""
     return int(2 ** np.ceil(np.log2(4 * sample_rate / FMIN_HZ)))
 
 
@@ -209,8 +210,8 @@ def _merge_fragments(rows: list[list], max_frames: int) -> list[list]:
         after = rows[index + 1] if index + 1 < len(rows) else None
         before = merged[-1] if merged else None
         short = row[1] - row[0] < max_frames
-        touches_after = after is not None and after[0] - row[1] <= 3 and not after[4]
-        touches_before = before is not None and row[0] - before[1] <= 3
+        touches_after = after is not None and after[0] - row[1] <= TOUCH_FRAMES and not after[4]
+        touches_before = before is not None and row[0] - before[1] <= TOUCH_FRAMES
         if short and touches_before and touches_after and before[2] == after[2]:
             before[1] = after[1]
             index += 1

@@ -98,10 +98,12 @@ def evaluate_transcriptions(audio_dir: str | Path, reference_dir: str | Path, on
     """Transcribe every recording that has a reference and score it: per file, and over all notes.
 
     A recording that cannot be transcribed counts as no notes (recall 0) and is listed with its
-    reason. ``on_file(done, total)`` is called after each file."""
+    reason. ``on_file(done, total)`` is called once before the first file and after each file."""
     from genseq.music.audio import transcribe_file
 
     pairs = pair_recordings(audio_dir, reference_dir)
+    if on_file is not None:
+        on_file(0, len(pairs))
     rows, totals, totals_with_offsets = [], np.zeros(3, int), np.zeros(3, int)
     audio_seconds = compute_seconds = 0.0
     for done, (recording, reference_path) in enumerate(pairs, 1):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import stat
 import sys
 import time
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
@@ -287,24 +286,7 @@ def record_path(target: Path) -> Path:
 def job_fingerprint(job: Job, checkpoint: Path, primer: Path | None) -> str:
     """What makes two runs of a row the same job: kind, output, parameters and the input contents."""
     return stable_digest({"kind": job.kind, "output": job.output, "parameters": job.parameters.model_dump(),
-                          "checkpoint": input_digest(checkpoint), "primer": input_digest(primer)})
-
-
-DIGESTS: dict[tuple, str] = {}  # content digests of files by identity (path, inode, size, times): each file read once per process
-
-
-def input_digest(path: Path | None) -> str:
-    """content_digest([path]); a file that many rows share (a checkpoint) is read once, not once per row and check."""
-    try:
-        info = path.stat() if path is not None else None
-    except OSError:
-        info = None
-    if info is None or not stat.S_ISREG(info.st_mode):
-        return content_digest([path])
-    key = (str(path.resolve()), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-    if key not in DIGESTS:
-        DIGESTS[key] = content_digest([path])
-    return DIGESTS[key]
+                          "checkpoint": content_digest([checkpoint]), "primer": content_digest([primer])})
 
 
 def complete_files(target: Path, fingerprint: str) -> list[str] | None:

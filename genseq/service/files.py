@@ -4,6 +4,7 @@ read-only HTTP server for rendered media (so the Prefect UI can link to and play
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.server
 import json
@@ -19,6 +20,14 @@ CHUNK = 1 << 20
 
 
 def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes. A file is read once per version (path, inode, size and times), so
+    an input many jobs or tasks share, such as a checkpoint, is not hashed again for each."""
+    info = os.stat(path)
+    return _sha256_of_version(str(Path(path).resolve()), info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256_of_version(path: str, inode: int, size: int, mtime_ns: int, ctime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
