@@ -93,10 +93,11 @@ def run_phases(jobs: list[dict], launched: float, ended: float) -> dict:
     """Where a run's wall time went: before the first job began (interpreter, imports, planning, workers
     starting), after the last job ended (shutting workers down, report, interpreter exit), and how long
     the first worker to run out of jobs waited for the last one (end-of-queue imbalance)."""
+    steps = [step for job in jobs for step in job.get("steps") or [job]]  # a job's steps may run on different workers
     ends: dict[int, float] = {}
-    for job in jobs:
-        ends[job["worker"]] = max(ends.get(job["worker"], 0.0), job["started"] + job["seconds"])
-    return {"before_first_job": min(job["started"] for job in jobs) - launched,
+    for step in steps:
+        ends[step["worker"]] = max(ends.get(step["worker"], 0.0), step["started"] + step["seconds"])
+    return {"before_first_job": min(step["started"] for step in steps) - launched,
             "after_last_job": ended - max(ends.values()),
             "idle_at_end": max(ends.values()) - min(ends.values()),
             "processes": len(ends)}
@@ -174,8 +175,9 @@ def main() -> None:
         "one_worker": runs[1],
         "two_workers": runs[2],
         "runner": "genseq batch --runner process (1 worker: jobs run in the command's process; 2 workers: the "
-                  "command's process plus 1 child forked after the heavy imports, on one job queue, longest jobs "
-                  "first; 1 torch thread each)",
+                  "command's process plus 1 child forked after the heavy imports, on one queue of steps: jobs "
+                  "longest first, each job's audio a step of its own, a few audio steps kept for the end; "
+                  "1 torch thread each)",
         "measured": f"wall time of the whole command in a fresh process, median of {args.rounds} runs per configuration "
                     "(alternating order 1, 2, 2, 1, ...)",
         "speedup_of_each_round": [round(a / b, 3) for a, b in zip(runs[1]["runs_seconds"], runs[2]["runs_seconds"])],

@@ -23,3 +23,26 @@ def test_render_writes_audible_wav_and_png(tune, tmp_path):
     assert rate == 44100 and len(audio) / rate > 7.5  # 8 s of notes plus release
     assert np.abs(audio).max() > 0.5
     assert cv2.imread(str(png)).shape[2] == 3
+
+
+@pytest.mark.skipif(fluidsynth_problem() is not None, reason=f"fluidsynth unavailable: {fluidsynth_problem()}")
+def test_fluidsynth_mix_is_pretty_midis_rendering(tmp_path):
+    """The lean renderer gives pretty_midi's samples exactly: two instruments and drums, with a pitch bend, a
+    control change, notes sharing times, and a late start."""
+    import pretty_midi
+
+    from genseq.music.render import fluidsynth_mix
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=100)
+    lead, pad, drums = pretty_midi.Instrument(73), pretty_midi.Instrument(48), pretty_midi.Instrument(0, is_drum=True)
+    lead.notes = [pretty_midi.Note(100, 72 + i % 5, 0.7 + 0.3 * i, 1.0 + 0.3 * i) for i in range(8)]
+    lead.pitch_bends = [pretty_midi.PitchBend(1200, 1.2), pretty_midi.PitchBend(0, 1.6)]
+    pad.notes = [pretty_midi.Note(70, 48, 0.0, 2.0), pretty_midi.Note(70, 55, 0.0, 2.0), pretty_midi.Note(60, 52, 2.0, 3.1)]
+    pad.control_changes = [pretty_midi.ControlChange(7, 60, 1.0)]
+    drums.notes = [pretty_midi.Note(110, 36 + 2 * (i % 2), 0.25 * i, 0.25 * i + 0.1) for i in range(10)]
+    midi.instruments += [lead, pad, drums]
+
+    expected = midi.fluidsynth(fs=22050)  # the mix of int16 samples in float64, divided by its peak
+    mix = fluidsynth_mix(midi, 22050)
+    assert mix.shape == expected.shape and np.abs(mix).max() > 1000
+    assert np.array_equal(mix / np.abs(mix).max(), expected)

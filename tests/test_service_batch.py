@@ -139,6 +139,40 @@ def test_longest_jobs_first_and_only_the_modules_they_need(tmp_path):
     assert "soundfile" not in modules_for(music[-1:]) and "cv2" in modules_for(jobs)
 
 
+def test_step_queue_keeps_short_audio_steps_for_the_end(tmp_path):
+    """The process runner's queue: music jobs with audio split into generate and audio steps; up to
+    `reserve` ready audio steps wait while whole jobs remain, so the batch ends on short steps."""
+    from genseq.service.batch import JobResult, StepQueue
+
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("".join(f"- {{kind: music, output: o{i}, parameters: {{bars: {8 - i}}}}}\n" for i in range(5))
+                        + "- {kind: music, output: silent, parameters: {bars: 1, wav: false}}\n")
+    queue = StepQueue(plan_batch(manifest, tmp_path / "root").jobs, reserve=2)
+    taken = []
+
+    def run_next() -> None:
+        task = queue.take(wait=False)
+        taken.append(f"{task.job.output}:{task.step}")
+        result = JobResult(task.job.row, task.job.kind, task.job.output, "pending", files=[f"{task.job.output}.mid"],
+                           seconds=1.0, steps=[{"step": task.step}])
+        if task.step == "generate":
+            result.next_step = "audio"
+        else:
+            result.status = "done"
+        final = queue.finish(task, result)
+        if task.step == "audio":  # the job's result covers both steps
+            assert final.status == "done" and final.seconds == 2.0 and final.next_step == ""
+            assert [step["step"] for step in final.steps] == ["generate", "audio"]
+        else:
+            assert (final is None) == (task.step == "generate")
+
+    while queue.unfinished:
+        run_next()
+    assert taken == ["o0:generate", "o1:generate", "o2:generate", "o0:audio", "o3:generate", "o1:audio",
+                     "o4:generate", "o2:audio", "silent:all", "o3:audio", "o4:audio"]
+    assert queue.take() is None  # nothing left: a waiting worker is let go
+
+
 def test_a_shared_input_is_hashed_once_per_version(tmp_path):
     from genseq.service.files import _sha256_of_version, sha256_file
 
@@ -185,6 +219,7 @@ jobs:
     assert "'..'" in status[4][1] and "absolute" in status[5][1] and "symlink" in status[6][1]
     assert "barz" in status[7][1]
     assert (result["done"], result["skipped"], result["failed"]) == (2, 0, 5)
+    assert [step["step"] for step in result["jobs"][0]["steps"]] == ["generate", "audio"]  # audio: a step of its own
     for line in ("done", "failed", "why", "no such checkpoint"):
         assert line in out
 
@@ -256,11 +291,11 @@ def test_dance_rows(assets, tmp_path):
 CRASH = {"parent": None, "run_job": None}
 
 
-def dies_in_a_worker(job, output_root, device=None):
+def dies_in_a_worker(job, output_root, device=None, *step):
     """run_job, except that it kills the worker process it runs in (as a segfault or OOM kill would)."""
     if os.getpid() != CRASH["parent"]:
         os._exit(3)
-    return CRASH["run_job"](job, output_root, device)
+    return CRASH["run_job"](job, output_root, device, *step)
 
 
 def test_a_crashed_worker_fails_only_its_job(assets, tmp_path, monkeypatch):

@@ -341,7 +341,7 @@ def generate_and_render(
     allow_sine: bool = False, device: str | None = None, progress: Callable[[int], None] | None = None,
 ) -> list[Path]:
     """Generate, then write a WAV and/or piano-roll PNG beside each MIDI; returns every path written."""
-    from genseq.music.render import synthesize, write_pianoroll_png, write_wav
+    from genseq.music.render import write_pianoroll_png, write_wav_of_midi
 
     out_dir = Path(out_dir)
     written = []
@@ -351,5 +351,5 @@ def generate_and_render(
         if png:
             written.append(write_pianoroll_png(sequence, midi_path.with_suffix(".png")))
         if wav:
-            written.append(write_wav(synthesize(midi_path, allow_sine), midi_path.with_suffix(".wav")))
+            written.append(write_wav_of_midi(midi_path, allow_sine))
     return written

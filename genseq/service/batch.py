@@ -31,7 +31,7 @@ import time
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Sequence, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -44,6 +44,7 @@ RECORD_SUFFIX = ".genseq-job.json"
 VIDEO_SUFFIXES = (".mp4", ".mov")
 MEDIA_SUFFIXES = (".mid", ".midi", ".wav", ".png", ".gif", ".npz", *VIDEO_SUFFIXES)
 Runner = Literal["process", "thread"]
+Step = Literal["all", "generate", "audio"]
 
 
 class MusicParameters(BaseModel):
@@ -123,13 +124,15 @@ class JobResult:
     row: int
     kind: str
     output: str
-    status: Literal["done", "skipped", "failed", "pending"]  # pending: checked, not run yet
+    status: Literal["done", "skipped", "failed", "pending"]  # pending: checked, not run yet (or next_step to run)
     reason: str = ""
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0
     transient: bool = False  # failed for a reason a retry may fix (I/O hiccup), not bad input
     started: float = 0.0  # time.time() when it began (comparable between worker processes)
     worker: int = 0  # id of the process that ran it
+    next_step: str = ""  # a step of the job still to run (see job_steps)
+    steps: list[dict] = field(default_factory=list)  # each step's name, worker, started and seconds
 
     def to_row(self) -> dict:
         return {"row": self.row, "kind": self.kind, "output": self.output, "status": self.status,
@@ -328,9 +331,21 @@ def is_transient(exc: BaseException) -> bool:
                                                       errno.ESTALE, errno.EINTR}
 
 
-def run_job(job: Job | dict, output_root: str | Path, device: str | None = None) -> JobResult:
-    """Run one job unless it is already complete and valid; never raises for a bad job."""
-    return attempt_job(job, output_root, device, run=True)
+def job_steps(job: Job) -> list[Step]:
+    """The parts of a job that workers can take from a shared queue one at a time: a music job's audio is
+    a step of its own (any free worker synthesises it from the MIDI files), so that the end of a queue can
+    be shared out in short steps; any other job is one step."""
+    if job.kind == "music" and job.parameters.wav:
+        return ["generate", "audio"]
+    return ["all"]
+
+
+def run_job(job: Job | dict, output_root: str | Path, device: str | None = None, step: Step = "all",
+            earlier: Sequence[str] = ()) -> JobResult:
+    """Run one job (or one of its job_steps, given the files its earlier steps wrote) unless it is already
+    complete and valid; never raises for a bad job. A step before the last returns status 'pending' and
+    the next_step to run."""
+    return attempt_job(job, output_root, device, run=True, step=step, earlier=earlier)
 
 
 def check_job(job: Job | dict, output_root: str | Path) -> JobResult:
@@ -338,7 +353,8 @@ def check_job(job: Job | dict, output_root: str | Path) -> JobResult:
     return attempt_job(job, output_root, None, run=False)
 
 
-def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, run: bool) -> JobResult:
+def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, run: bool, step: Step = "all",
+                earlier: Sequence[str] = ()) -> JobResult:
     started, began = time.monotonic(), time.time()
     if isinstance(job, dict):
         job = Job.model_validate(job)
@@ -351,33 +367,53 @@ def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, ru
         if primer is not None and not primer.is_file():
             raise GenseqError("no such primer file", primer)
         fingerprint = job_fingerprint(job, checkpoint, primer)
-        done = complete_files(target, fingerprint)
+        done = complete_files(target, fingerprint) if step != "audio" else None
         if done is not None:
             result.status, result.files, result.reason = "skipped", done, "complete and valid from an earlier run"
         elif not run:
             result.status = "pending"
         else:
-            record_path(target).unlink(missing_ok=True)  # a crash from here on leaves the job incomplete
-            files = (run_music if job.kind == "music" else run_dance)(job, checkpoint, primer, target, device)
-            write_record(target, fingerprint, files)
-            result.status, result.files = "done", [str(f) for f in files]
+            if step != "audio":
+                record_path(target).unlink(missing_ok=True)  # a crash from here on leaves the job incomplete
+            files = run_step(job, step, checkpoint, primer, target, device, earlier)
+            if step == "generate":
+                result.status, result.next_step = "pending", "audio"
+            else:
+                write_record(target, fingerprint, files)
+                result.status = "done"
+            result.files = [str(f) for f in files]
     except GenseqError as exc:
         result.reason = str(exc)
     except Exception as exc:  # (one row must never take the batch down)
         result.reason = f"{type(exc).__name__}: {exc}"
         result.transient = is_transient(exc)
     result.seconds = time.monotonic() - started
+    result.steps = [{"step": step, "worker": result.worker, "started": began, "seconds": result.seconds}]
     return result
 
 
-def run_music(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None) -> list[Path]:
+def run_step(job: Job, step: Step, checkpoint: Path, primer: Path | None, target: Path, device: str | None,
+             earlier: Sequence[str]) -> list[Path]:
+    """Every file the job has written once this step is done."""
+    if job.kind == "dance":
+        return run_dance(job, checkpoint, primer, target, device)
+    if step == "audio":
+        from genseq.music.render import write_wav_of_midi
+
+        written = [Path(f) for f in earlier]
+        return written + [write_wav_of_midi(f, job.parameters.allow_sine) for f in written if f.suffix == ".mid"]
+    return run_music(job, checkpoint, primer, target, device, with_audio=step == "all")
+
+
+def run_music(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None,
+              with_audio: bool = True) -> list[Path]:
     from genseq.model.sample import SamplingOptions
     from genseq.music.stages import GenerateOptions, generate_and_render
 
     p: MusicParameters = job.parameters
     options = GenerateOptions(primer, p.include_primer, p.bars, p.seconds, p.num_outputs, p.tempo,
                               SamplingOptions(p.temperature, p.top_k, p.top_p, p.seed), p.program)
-    return generate_and_render(checkpoint, target, options, p.wav, p.png, p.allow_sine, device)
+    return generate_and_render(checkpoint, target, options, p.wav and with_audio, p.png, p.allow_sine, device)
 
 
 def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None) -> list[Path]:
@@ -588,7 +624,7 @@ def run_pending(jobs: list[Job], output_root: Path, workers: int, runner: Runner
                 on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
     """Run the jobs, `workers` at a time. Threads: a thread pool. Processes: this process runs jobs
     too (one worker's share, from the first second) while workers - 1 child processes start and take
-    jobs from the same queue, so starting them costs no idle time; a child that dies fails its job only."""
+    steps from the same StepQueue, so starting them costs no idle time; a child that dies fails its job only."""
     workers = min(workers, len(jobs))
     jobs, root, preload = largest_first(jobs), str(output_root), modules_for(jobs)
     threads = torch_threads_per_worker(workers)
@@ -609,21 +645,73 @@ def run_pending(jobs: list[Job], output_root: Path, workers: int, runner: Runner
     return results
 
 
+@dataclass
+class Task:
+    """One step of a job, as a worker takes it from a StepQueue."""
+
+    job: Job
+    step: Step
+    earlier: Optional[JobResult] = None  # the result of the job's step before this one
+
+    def run(self, root: str, device: str | None) -> JobResult:
+        if self.step == "all":  # (the plain call: a test stands in for run_job with it)
+            return run_job(self.job.model_dump(), root, device)
+        return run_job(self.job.model_dump(), root, device, self.step, self.earlier.files if self.earlier else ())
+
+
+class StepQueue:
+    """The steps of a batch's jobs, for workers taking one at a time. Jobs start longest first; a job's
+    audio step is ready once its generate step has written the MIDI. While other work remains, up to
+    `reserve` ready audio steps are held back: the queue then ends on short steps that the workers share
+    out, so they finish together instead of one waiting for the other's last whole job."""
+
+    def __init__(self, jobs: list[Job], reserve: int):
+        import threading
+        from collections import deque
+
+        self.starts = deque(Task(job, job_steps(job)[0]) for job in largest_first(jobs))
+        self.audio: deque[Task] = deque()
+        self.reserve = reserve
+        self.unfinished = len(jobs)
+        self.changed = threading.Condition()
+
+    def next_task(self) -> Task | None:
+        if self.audio and (len(self.audio) > self.reserve or not self.starts):
+            return self.audio.popleft()
+        return self.starts.popleft() if self.starts else None
+
+    def take(self, wait: bool = True) -> Task | None:
+        """The next step to run; None when none is ready (without wait) or every job has finished."""
+        with self.changed:
+            while (task := self.next_task()) is None and wait and self.unfinished:
+                self.changed.wait()
+            return task
+
+    def finish(self, task: Task, result: JobResult) -> JobResult | None:
+        """Record a step's result: the job's final result, or None when its next step is queued."""
+        with self.changed:
+            if result.status == "pending" and result.next_step:
+                self.audio.append(Task(task.job, result.next_step, result))
+            else:
+                self.unfinished -= 1
+                if task.earlier is not None:  # the whole job's time and steps
+                    result.started, result.seconds = task.earlier.started, task.earlier.seconds + result.seconds
+                    result.steps = task.earlier.steps + result.steps
+                    result.next_step = ""
+            self.changed.notify_all()
+            return None if result.status == "pending" else result
+
+
 def run_shared_queue(jobs: list[Job], root: str, workers: int, threads: int, device: str | None,
                      on_result: Callable[[JobResult], None] | None, preload: list[str]) -> list[JobResult]:
     import queue
     import threading
-    from collections import deque
 
-    pending, lock, finished = deque(jobs), threading.Lock(), queue.Queue()
-
-    def take() -> Job | None:
-        with lock:
-            return pending.popleft() if pending else None
+    steps, finished = StepQueue(jobs, reserve=2 * workers), queue.Queue()
 
     def here() -> None:  # this process's share
-        while (job := take()) is not None:
-            finished.put(run_job(job.model_dump(), root, device))
+        while (task := steps.take()) is not None:
+            finished.put((task, task.run(root, device)))
 
     results: list[JobResult] = []
     prepare_worker(threads, preload)
@@ -631,16 +719,16 @@ def run_shared_queue(jobs: list[Job], root: str, workers: int, threads: int, dev
                              initargs=(threads, preload)) as pool:
         for _ in range(workers - 1):  # start the workers now, while this process has no other thread
             pool.submit(os.getpid)
-        running: dict[Future, Job] = {}
+        running: dict[Future, Task] = {}
 
         def feed() -> None:
-            while len(running) < workers - 1 and (job := take()) is not None:
+            while len(running) < workers - 1 and (task := steps.take(wait=False)) is not None:
                 try:
-                    future = pool.submit(run_job, job.model_dump(), root, device)
-                except BrokenExecutor:  # a worker died earlier: run the job here instead (it did nothing wrong)
-                    finished.put(run_job(job.model_dump(), root, device))
+                    future = pool.submit(task.run, root, device)
+                except BrokenExecutor:  # a worker died earlier: run the step here instead (it did nothing wrong)
+                    finished.put((task, task.run(root, device)))
                     continue
-                running[future] = job
+                running[future] = task
                 future.add_done_callback(finished.put)
 
         local = threading.Thread(target=here, name="genseq-batch-local", daemon=True)
@@ -649,17 +737,19 @@ def run_shared_queue(jobs: list[Job], root: str, workers: int, threads: int, dev
         while len(results) < len(jobs):
             item = finished.get()
             if isinstance(item, Future):
-                job = running.pop(item)
+                task = running.pop(item)
                 try:
-                    result = item.result()
+                    task_result = item.result()
                 except Exception as exc:  # (a worker process died: that row fails, the rest go on)
-                    result = JobResult(job.row, job.kind, job.output, "failed",
-                                       f"worker crashed: {type(exc).__name__}: {exc}")
-                feed()
+                    task_result = JobResult(task.job.row, task.job.kind, task.job.output, "failed",
+                                            f"worker crashed: {type(exc).__name__}: {exc}")
             else:
-                result = item
-            results.append(result)
-            if on_result:
-                on_result(result)
+                task, task_result = item
+            result = steps.finish(task, task_result)
+            feed()
+            if result is not None:
+                results.append(result)
+                if on_result:
+                    on_result(result)
     local.join()
     return results
