@@ -129,7 +129,7 @@ def batch_cmd(
     out: Path = typer.Option(Path("rendered"), "--out", help="output root: every row's output goes inside it"),
     workers: int = typer.Option(2, min=1, envvar="GENSEQ_BATCH_WORKERS", help="jobs at once"),
     runner: str = typer.Option("process", envvar="GENSEQ_BATCH_RUNNER",
-                               help="process (forkserver workers) or thread"),
+                               help="process (worker processes sharing one queue) or thread"),
     report: Optional[Path] = typer.Option(None, help="also write the report as JSON here"),
     device: Optional[str] = typer.Option(None, help="torch device (default: the GPU when there is one)"),
 ) -> None:
