@@ -94,14 +94,13 @@ def cached(task_obj, **parameters):
 @stage_task("paths", name="extract-music-files")
 def extract_music_task(paths: list[str], out: str, steps_per_quarter: int, programs: list[int],
                        include_drums: bool) -> dict:
-    from flows.progress import progress_reporter
+    from flows.progress import progress_with_total
     from genseq.music.midi import InstrumentSelection
-    from genseq.music.stages import extract_music, find_music_files
+    from genseq.music.stages import extract_music
 
-    files = find_music_files(paths)
-    report = extract_music(files, out, steps_per_quarter,
+    report = extract_music(paths, out, steps_per_quarter,
                            InstrumentSelection(programs=programs, include_drums=include_drums),
-                           on_file=progress_reporter(f"reading {len(files)} MIDI files and recordings", len(files)))
+                           on_file=progress_with_total("reading MIDI files and recordings"))
     return {"written": [out], "kept": report.kept, "dropped": report.dropped, "lines": report.lines()}
 
 

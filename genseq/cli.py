@@ -29,6 +29,15 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def advance_to(bar: tqdm):
+    """A progress(done, total) callback that moves a progress bar (the total may grow as it goes)."""
+    def advance(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return advance
+
+
 def run_training(start, out: Path) -> None:
     """Run a training, then say how it ended; Ctrl-C keeps the finished epochs and exits 130."""
     try:
@@ -57,7 +66,7 @@ def extract_music_cmd(
     """MIDI files and recordings (monophonic transcription on the recording's own tempo grid) to a
     note-sequence dataset, saying per file what was kept and why anything was dropped."""
     from genseq.music.midi import InstrumentSelection
-    from genseq.music.stages import extract_corpus, extract_music, find_music_files
+    from genseq.music.stages import extract_corpus, extract_music
 
     if corpus:
         with tqdm(unit="piece", desc=corpus, disable=True if quiet else None) as bar:
@@ -68,9 +77,8 @@ def extract_music_cmd(
         raise typer.BadParameter("give MIDI files or folders, or --corpus")
 
     selection = InstrumentSelection(program, name, index, include_drums)
-    total = len(find_music_files(paths))
-    with tqdm(total=total, unit="file", desc="extract", disable=True if quiet else None) as bar:
-        report = extract_music(paths, out, steps_per_quarter, selection, on_file=lambda n: bar.update(n - bar.n),
+    with tqdm(unit="file", desc="extract", disable=True if quiet else None) as bar:
+        report = extract_music(paths, out, steps_per_quarter, selection, on_file=advance_to(bar),
                                write_midi_dir=out.parent if write_midi else None)
     lines = report.lines()
     for line in lines if not quiet else lines[-1:]:
@@ -158,11 +166,7 @@ def eval_transcription_cmd(
     from genseq.music.transcription_eval import evaluate_transcriptions
 
     with tqdm(unit="file", desc="transcribe", disable=True if as_json else None) as bar:
-        def advance(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        result = evaluate_transcriptions(audio, reference, on_file=advance)
+        result = evaluate_transcriptions(audio, reference, on_file=advance_to(bar))
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -236,11 +240,7 @@ def extract_motion_cmd(
     from genseq.motion.stages import extract_motion
 
     with tqdm(unit="frame", desc="extract", disable=None) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        written = extract_motion(paths, out, fps, smoothing, progress)
+        written = extract_motion(paths, out, fps, smoothing, advance_to(bar))
     for path in written:
         say(f"wrote {path}")
 

@@ -51,10 +51,13 @@ def read_music_file(path: str | Path, steps_per_quarter: int, selection: Instrum
 
 def read_many(
     files: list[Path], steps_per_quarter: int, selection: InstrumentSelection | None = None,
-    on_file: Callable[[int], None] | None = None,
+    on_file: Callable[[int, int], None] | None = None,
 ) -> tuple[list[NoteSequence], ExtractReport]:
-    """Read every file; a file that yields nothing is reported with its reason, not fatal."""
+    """Read every file; a file that yields nothing is reported with its reason, not fatal.
+    ``on_file(done, total)`` is called once before the first file and after each file."""
     sequences, report = [], ExtractReport()
+    if on_file:
+        on_file(0, len(files))
     for index, path in enumerate(files):
         try:
             sequence = read_music_file(path, steps_per_quarter, selection)
@@ -65,13 +68,13 @@ def read_many(
         except GenseqError as exc:
             report.dropped.append({"file": str(path), "reason": exc.problem})
         if on_file:
-            on_file(index + 1)
+            on_file(index + 1, len(files))
     return sequences, report
 
 
 def extract_music(
     paths: list[str | Path], out: str | Path, steps_per_quarter: int = 4,
-    selection: InstrumentSelection | None = None, on_file: Callable[[int], None] | None = None,
+    selection: InstrumentSelection | None = None, on_file: Callable[[int, int], None] | None = None,
     write_midi_dir: str | Path | None = None,
 ) -> ExtractReport:
     """MIDI files and audio recordings to a note-sequence dataset file; with write_midi_dir, each
