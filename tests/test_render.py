@@ -46,3 +46,13 @@ def test_fluidsynth_mix_is_pretty_midis_rendering(tmp_path):
     mix = fluidsynth_mix(midi, 22050)
     assert mix.shape == expected.shape and np.abs(mix).max() > 1000
     assert np.array_equal(mix / np.abs(mix).max(), expected)
+
+    # times off any grid (a recording's transcription, a MIDI file from elsewhere): the rounding of each
+    # event's sample must match too, or an event lands in fluidsynth's next 64-frame block
+    odd = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(0)
+    t = [0.28863636363636364, 0.3318181818181818, 2.4227272727272724, 3.6295454545454544, 3.8499999999999996]
+    piano.notes = [pretty_midi.Note(100, 60, t[0], t[2]), pretty_midi.Note(100, 64, t[1], t[3]), pretty_midi.Note(100, 67, t[3], t[4])]
+    odd.instruments.append(piano)
+    mix = fluidsynth_mix(odd, 44100)
+    assert np.array_equal(mix / np.abs(mix).max(), odd.fluidsynth(fs=44100))

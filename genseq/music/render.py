@@ -60,16 +60,14 @@ def fluidsynth_mix(midi, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     synth, sfid, _ = get_fluidsynth_instance(None, 0, sample_rate)
     try:
         events = [instrument_events(instrument) for instrument in instruments]
-        mix = np.zeros(max(int(np.ceil(sample_rate * (timed[-1][0] + TAIL_SECONDS))) for timed in events), np.int32)
+        spans = [event_spans(timed, sample_rate) for timed in events]
+        mix = np.zeros(max(length for _, length in spans), np.int32)
         stereo = np.empty(2 * FRAMES_PER_WRITE, np.int16)
-        for instrument, timed in zip(instruments, events):
+        for instrument, timed, (bounds, _) in zip(instruments, events, spans):
             channel = select_program(synth, sfid, instrument)
-            ends = [int(sample_rate * time) for time, *_ in timed[1:]] + [int(sample_rate * (timed[-1][0] + TAIL_SECONDS))]
-            position = int(sample_rate * timed[0][0])
-            for (_, kind, *values), end in zip(timed, ends):
+            for (_, kind, *values), (start, end) in zip(timed, bounds):
                 getattr(synth, kind)(channel, *values)
-                write_frames(synth, mix, position, end, stereo)
-                position = max(position, end)
+                write_frames(synth, mix, start, end, stereo)
     finally:
         synth.delete()
     return mix
@@ -83,6 +81,19 @@ def instrument_events(instrument) -> list[tuple]:
     events += [(bend.time, "pitch_bend", bend.pitch) for bend in instrument.pitch_bends]
     events += [(change.time, "cc", change.number, change.value) for change in instrument.control_changes]
     return sorted(events, key=lambda event: (event[0], event[1] != "noteoff"))
+
+
+def event_spans(timed: list[tuple], sample_rate: int) -> tuple[list[tuple[int, int]], int]:
+    """The [start, end) samples rendered after each event, and the instrument's length in samples, with
+    pretty_midi's arithmetic: times built up gap by gap and the length from numpy's sum of the gaps. Its
+    rounding then matches sample for sample, and so does the audio (an event one sample later can fall
+    into fluidsynth's next 64-frame block)."""
+    gaps = [after[0] - event[0] for event, after in zip(timed, timed[1:])] + [TAIL_SECONDS]
+    now, bounds = timed[0][0], []
+    for gap in gaps:
+        bounds.append((int(sample_rate * now), int(sample_rate * (now + gap))))
+        now += gap
+    return bounds, int(np.ceil(sample_rate * (timed[0][0] + np.sum(gaps))))
 
 
 def select_program(synth, sfid: int, instrument) -> int:
