@@ -314,3 +314,25 @@ def test_a_crashed_worker_fails_only_its_job(assets, tmp_path, monkeypatch):
     crashed = [row for row, (state, why) in status.items() if state == "failed"]
     assert crashed == [1] and "worker crashed" in status[1][1], status  # the first job goes to the worker
     assert all(state == "done" for row, (state, _) in status.items() if row != 1), status
+
+
+def test_audio_step_keeps_the_files_in_sample_order_and_the_first_steps_fingerprint(assets, tmp_path, monkeypatch):
+    """The split steps give the files and record of the one-step run (each WAV after its own sample's
+    files), and the record describes the inputs as the generate step read them."""
+    from genseq.service.batch import run_job
+
+    monkeypatch.setenv("GENSEQ_ASSETS", str(assets))
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("- {kind: music, output: whole, parameters: {bars: 1, num_outputs: 2}}\n"
+                        "- {kind: music, output: split, parameters: {bars: 1, num_outputs: 2}}\n")
+    whole, split = (job.model_dump() for job in plan_batch(manifest, tmp_path / "root").jobs)
+    one = run_job(whole, tmp_path / "root")
+    first = run_job(split, tmp_path / "root", step="generate")
+    assert (first.status, first.next_step) == ("pending", "audio") and first.fingerprint
+    last = run_job(split, tmp_path / "root", step="audio", earlier=first)
+    assert last.status == "done", last.reason
+    assert [Path(f).name for f in last.files] == [Path(f).name for f in one.files] == [
+        f"sample_00{i}.{suffix}" for i in (0, 1) for suffix in ("mid", "png", "wav")]
+    record = json.loads((tmp_path / "root" / ".split.genseq-job.json").read_text())
+    assert record["fingerprint"] == first.fingerprint
+    assert run_job(split, tmp_path / "root").status == "skipped"

@@ -31,7 +31,7 @@ import time
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional, Sequence, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -132,6 +132,7 @@ class JobResult:
     started: float = 0.0  # time.time() when it began (comparable between worker processes)
     worker: int = 0  # id of the process that ran it
     next_step: str = ""  # a step of the job still to run (see job_steps)
+    fingerprint: str = ""  # the job as its first step read it (job_fingerprint)
     steps: list[dict] = field(default_factory=list)  # each step's name, worker, started and seconds
 
     def to_row(self) -> dict:
@@ -341,8 +342,8 @@ def job_steps(job: Job) -> list[Step]:
 
 
 def run_job(job: Job | dict, output_root: str | Path, device: str | None = None, step: Step = "all",
-            earlier: Sequence[str] = ()) -> JobResult:
-    """Run one job (or one of its job_steps, given the files its earlier steps wrote) unless it is already
+            earlier: JobResult | None = None) -> JobResult:
+    """Run one job (or one of its job_steps, given the result of the step before) unless it is already
     complete and valid; never raises for a bad job. A step before the last returns status 'pending' and
     the next_step to run."""
     return attempt_job(job, output_root, device, run=True, step=step, earlier=earlier)
@@ -354,34 +355,17 @@ def check_job(job: Job | dict, output_root: str | Path) -> JobResult:
 
 
 def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, run: bool, step: Step = "all",
-                earlier: Sequence[str] = ()) -> JobResult:
+                earlier: JobResult | None = None) -> JobResult:
     started, began = time.monotonic(), time.time()
     if isinstance(job, dict):
         job = Job.model_validate(job)
     result = JobResult(job.row, job.kind, job.output, "failed", started=began, worker=os.getpid())
     try:
         target = inside_root(output_root, job.output)
-        checkpoint, primer = job_checkpoint(job), input_path(job, job.primer)
-        if not checkpoint.exists():
-            raise GenseqError("no such checkpoint file or run folder", checkpoint)
-        if primer is not None and not primer.is_file():
-            raise GenseqError("no such primer file", primer)
-        fingerprint = job_fingerprint(job, checkpoint, primer)
-        done = complete_files(target, fingerprint) if step != "audio" else None
-        if done is not None:
-            result.status, result.files, result.reason = "skipped", done, "complete and valid from an earlier run"
-        elif not run:
-            result.status = "pending"
+        if step == "audio":
+            finish_with_audio(job, target, earlier, result)
         else:
-            if step != "audio":
-                record_path(target).unlink(missing_ok=True)  # a crash from here on leaves the job incomplete
-            files = run_step(job, step, checkpoint, primer, target, device, earlier)
-            if step == "generate":
-                result.status, result.next_step = "pending", "audio"
-            else:
-                write_record(target, fingerprint, files)
-                result.status = "done"
-            result.files = [str(f) for f in files]
+            start_job(job, target, device, run, step, result)
     except GenseqError as exc:
         result.reason = str(exc)
     except Exception as exc:  # (one row must never take the batch down)
@@ -392,17 +376,45 @@ def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, ru
     return result
 
 
-def run_step(job: Job, step: Step, checkpoint: Path, primer: Path | None, target: Path, device: str | None,
-             earlier: Sequence[str]) -> list[Path]:
-    """Every file the job has written once this step is done."""
+def start_job(job: Job, target: Path, device: str | None, run: bool, step: Step, result: JobResult) -> None:
+    """The job's whole work (step 'all') or its generate step, unless it is complete; without run, only the check."""
+    checkpoint, primer = job_checkpoint(job), input_path(job, job.primer)
+    if not checkpoint.exists():
+        raise GenseqError("no such checkpoint file or run folder", checkpoint)
+    if primer is not None and not primer.is_file():
+        raise GenseqError("no such primer file", primer)
+    result.fingerprint = job_fingerprint(job, checkpoint, primer)
+    done = complete_files(target, result.fingerprint)
+    if done is not None:
+        result.status, result.files, result.reason = "skipped", done, "complete and valid from an earlier run"
+        return
+    if not run:
+        result.status = "pending"
+        return
+    record_path(target).unlink(missing_ok=True)  # a crash from here on leaves the job incomplete
     if job.kind == "dance":
-        return run_dance(job, checkpoint, primer, target, device)
-    if step == "audio":
-        from genseq.music.render import write_wav_of_midi
+        files = run_dance(job, checkpoint, primer, target, device)
+    else:
+        files = run_music(job, checkpoint, primer, target, device, with_audio=step == "all")
+    result.files = [str(f) for f in files]
+    if step == "generate":
+        result.status, result.next_step = "pending", "audio"
+    else:
+        write_record(target, result.fingerprint, files)
+        result.status = "done"
 
-        written = [Path(f) for f in earlier]
-        return written + [write_wav_of_midi(f, job.parameters.allow_sine) for f in written if f.suffix == ".mid"]
-    return run_music(job, checkpoint, primer, target, device, with_audio=step == "all")
+
+def finish_with_audio(job: Job, target: Path, earlier: JobResult, result: JobResult) -> None:
+    """A music job's audio step: a WAV beside each MIDI file its generate step wrote, then the job record
+    (of the inputs as the generate step read them)."""
+    from genseq.music.render import write_wav_of_midi
+
+    written = [Path(f) for f in earlier.files]
+    wavs = [write_wav_of_midi(f, job.parameters.allow_sine) for f in written if f.suffix == ".mid"]
+    first_of_sample = {path.stem: index for index, path in reversed(list(enumerate(written)))}
+    files = sorted(written + wavs, key=lambda path: first_of_sample[path.stem])  # each WAV after its sample's files
+    write_record(target, earlier.fingerprint, files)
+    result.status, result.files, result.fingerprint = "done", [str(f) for f in files], earlier.fingerprint
 
 
 def run_music(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None,
@@ -656,7 +668,13 @@ class Task:
     def run(self, root: str, device: str | None) -> JobResult:
         if self.step == "all":  # (the plain call: a test stands in for run_job with it)
             return run_job(self.job.model_dump(), root, device)
-        return run_job(self.job.model_dump(), root, device, self.step, self.earlier.files if self.earlier else ())
+        return run_job(self.job.model_dump(), root, device, self.step, self.earlier)
+
+    def failed(self, reason: str, started: float) -> JobResult:
+        """The result of this step when it died without one (its worker crashed)."""
+        seconds = max(0.0, time.time() - started)
+        return JobResult(self.job.row, self.job.kind, self.job.output, "failed", reason, seconds=seconds, started=started,
+                         steps=[{"step": self.step, "worker": 0, "started": started, "seconds": seconds}])
 
 
 class StepQueue:
@@ -687,6 +705,14 @@ class StepQueue:
                 self.changed.wait()
             return task
 
+    def close(self) -> None:
+        """Give out no more steps (the batch ends early): a worker waiting for one is let go."""
+        with self.changed:
+            self.starts.clear()
+            self.audio.clear()
+            self.unfinished = 0
+            self.changed.notify_all()
+
     def finish(self, task: Task, result: JobResult) -> JobResult | None:
         """Record a step's result: the job's final result, or None when its next step is queued."""
         with self.changed:
@@ -711,45 +737,53 @@ def run_shared_queue(jobs: list[Job], root: str, workers: int, threads: int, dev
 
     def here() -> None:  # this process's share
         while (task := steps.take()) is not None:
-            finished.put((task, task.run(root, device)))
+            began = time.time()
+            try:
+                result = task.run(root, device)
+            except BaseException as exc:  # (run_job catches a job's errors; the main thread waits for every step)
+                result = task.failed(f"{type(exc).__name__}: {exc}", began)
+            finished.put((task, result))
 
     results: list[JobResult] = []
     prepare_worker(threads, preload)
-    with ProcessPoolExecutor(workers - 1, mp_context=worker_context(preload), initializer=prepare_worker,
-                             initargs=(threads, preload)) as pool:
-        for _ in range(workers - 1):  # start the workers now, while this process has no other thread
-            pool.submit(os.getpid)
-        running: dict[Future, Task] = {}
+    local = threading.Thread(target=here, name="genseq-batch-local", daemon=True)
+    try:
+        with ProcessPoolExecutor(workers - 1, mp_context=worker_context(preload), initializer=prepare_worker,
+                                 initargs=(threads, preload)) as pool:
+            for _ in range(workers - 1):  # start the workers now, while this process has no other thread
+                pool.submit(os.getpid)
+            running: dict[Future, tuple[Task, float]] = {}
 
-        def feed() -> None:
-            while len(running) < workers - 1 and (task := steps.take(wait=False)) is not None:
-                try:
-                    future = pool.submit(task.run, root, device)
-                except BrokenExecutor:  # a worker died earlier: run the step here instead (it did nothing wrong)
-                    finished.put((task, task.run(root, device)))
-                    continue
-                running[future] = task
-                future.add_done_callback(finished.put)
+            def feed() -> None:
+                while len(running) < workers - 1 and (task := steps.take(wait=False)) is not None:
+                    try:
+                        future = pool.submit(task.run, root, device)
+                    except BrokenExecutor:  # a worker died earlier: run the step here instead (it did nothing wrong)
+                        finished.put((task, task.run(root, device)))
+                        continue
+                    running[future] = (task, time.time())
+                    future.add_done_callback(finished.put)
 
-        local = threading.Thread(target=here, name="genseq-batch-local", daemon=True)
-        feed()
-        local.start()
-        while len(results) < len(jobs):
-            item = finished.get()
-            if isinstance(item, Future):
-                task = running.pop(item)
-                try:
-                    task_result = item.result()
-                except Exception as exc:  # (a worker process died: that row fails, the rest go on)
-                    task_result = JobResult(task.job.row, task.job.kind, task.job.output, "failed",
-                                            f"worker crashed: {type(exc).__name__}: {exc}")
-            else:
-                task, task_result = item
-            result = steps.finish(task, task_result)
             feed()
-            if result is not None:
-                results.append(result)
-                if on_result:
-                    on_result(result)
-    local.join()
+            local.start()
+            while len(results) < len(jobs):
+                item = finished.get()
+                if isinstance(item, Future):
+                    task, submitted = running.pop(item)
+                    try:
+                        task_result = item.result()
+                    except Exception as exc:  # (a worker process died: its steps fail, the rest go on)
+                        task_result = task.failed(f"worker crashed: {type(exc).__name__}: {exc}", submitted)
+                else:
+                    task, task_result = item
+                result = steps.finish(task, task_result)
+                feed()
+                if result is not None:
+                    results.append(result)
+                    if on_result:
+                        on_result(result)
+    finally:  # also when on_result raises or Ctrl-C: no step starts after this returns
+        steps.close()
+        if local.is_alive():
+            local.join()
     return results
