@@ -636,7 +636,8 @@ def run_pending(jobs: list[Job], output_root: Path, workers: int, runner: Runner
                 on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
     """Run the jobs, `workers` at a time. Threads: a thread pool. Processes: this process runs jobs
     too (one worker's share, from the first second) while workers - 1 child processes start and take
-    steps from the same StepQueue, so starting them costs no idle time; a child that dies fails its job only."""
+    steps from the same StepQueue, so starting them costs no idle time; a child that dies fails the steps
+    the children were running then (with 2 workers, only its own), and the rest run here."""
     workers = min(workers, len(jobs))
     jobs, root, preload = largest_first(jobs), str(output_root), modules_for(jobs)
     threads = torch_threads_per_worker(workers)
