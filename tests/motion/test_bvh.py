@@ -9,38 +9,14 @@ from genseq.motion.bvh import (
 )
 from genseq.motion.skeleton import BONE_INDICES, INDEX, LANDMARKS, MIRROR
 from tests.conftest import SHARED
+from tests.motion.conftest import ARM, write_bvh
 
 CMU = SHARED / "cmu-dance-bvh"
 needs_cmu = pytest.mark.skipif(
     not (CMU / "salsa").is_dir(), reason=f"real data absent: {CMU} (the ../shared datasets folder) not found"
 )
 
-ARM = """HIERARCHY
-ROOT Hips
-{
-  OFFSET 0 0 0
-  CHANNELS 6 Xposition Yposition Zposition Zrotation Xrotation Yrotation
-  JOINT LeftUpLeg
-  {
-    OFFSET 2 0 0
-    CHANNELS 3 %s
-    End Site
-    {
-      OFFSET 0 1 0
-    }
-  }
-}
-MOTION
-Frames: %d
-Frame Time: %s
-%s
-"""
 
-
-def write_bvh(tmp_path, rows, channels="Zrotation Xrotation Yrotation", frame_time="0.5", name="arm.bvh"):
-    path = tmp_path / name
-    path.write_text(ARM % (channels, len(rows), frame_time, "\n".join(" ".join(map(str, r)) for r in rows)))
-    return path
 
 
 def test_forward_kinematics_matches_hand_computed_positions(tmp_path):

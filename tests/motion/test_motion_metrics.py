@@ -3,7 +3,7 @@ import pytest
 
 from genseq.motion import metrics
 from genseq.motion.skeleton import BONE_INDICES, INDEX
-from tests.test_motion_encode import moving_clip
+from tests.motion.conftest import moving_clip
 
 FPS = 30.0
 

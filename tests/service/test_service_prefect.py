@@ -20,7 +20,7 @@ import pytest
 
 from genseq.service.server import PrefectServer, ServerSettings, free_port, stop_process_group
 from tests.conftest import REPO, SCALE, write_tune
-from tests.test_service_batch import HAVE_DANCE, tiny_assets
+from tests.service.conftest import HAVE_DANCE, tiny_assets
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -14,8 +14,7 @@ from genseq.motion.stages import (
     resample_clip, train_dance, write_dance_outputs,
 )
 from tests.conftest import SHARED
-from tests.test_bvh import write_bvh
-from tests.test_motion_encode import moving_clip, video_like
+from tests.motion.conftest import moving_clip, video_like, write_bvh
 
 CMU = SHARED / "cmu-dance-bvh"
 needs_cmu = pytest.mark.skipif(

@@ -1,0 +1,63 @@
+"""Shared service fixtures: tiny models shaped like assets/, trained here in seconds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SCALE, write_tune
+
+try:
+    import genseq.motion.stages  # noqa: F401  (the dance stages are being written beside this work)
+
+    HAVE_DANCE = True
+except ImportError:
+    HAVE_DANCE = False
+needs_dance = pytest.mark.skipif(not HAVE_DANCE, reason="genseq.motion.stages (the dance stages) is not there yet")
+
+TINY_DANCE_CONFIG = """
+fps: 15
+mixture_components: 2
+model: {cell: lstm, hidden_size: 16, num_layers: 1, dropout: 0.0}
+train: {epochs: 1, batch_size: 4, seq_len: 20, max_batches_per_epoch: 2, condition_truth_steps: 5, condition_self_steps: 5}
+"""
+
+
+def tiny_assets(base: Path) -> Path:
+    """A folder shaped like assets/ (music-melody.pt, music-pianoroll.pt and, when the dance stages
+    exist, dance.pt) holding tiny models trained here in seconds (configs/tiny.yaml for music, a
+    tiny dance config on synthetic BVH clips); made once per test session (shared by the service tests)."""
+    from genseq.music.stages import resolve_music_config, train_music
+
+    assets = base / "tiny-assets"
+    if (assets / "done").exists():
+        return assets
+    tunes = base / "tiny-tunes"
+    tunes.mkdir(parents=True, exist_ok=True)
+    for index in range(4):
+        write_tune(tunes / f"tune_{index}.mid", [(pitch + index, start, end) for pitch, start, end in SCALE])
+    assets.mkdir(exist_ok=True)
+    for representation in ("melody", "pianoroll"):
+        config = resolve_music_config(REPO / "configs" / "tiny.yaml", representation, {})
+        result = train_music(tunes, base / f"tiny-run-{representation}", config, device="cpu", show_progress=False)
+        os.replace(result.best_checkpoint, assets / f"music-{representation}.pt")
+    if HAVE_DANCE:
+        from flows.examples import example_dances
+        from genseq.core.config import resolve_dance_config
+        from genseq.motion.stages import train_dance
+
+        config_path = base / "tiny-dance.yaml"
+        config_path.write_text(TINY_DANCE_CONFIG)
+        clips = example_dances(base / "tiny-dance-clips", count=3, seconds=4.0)
+        result = train_dance(clips, base / "tiny-run-dance", resolve_dance_config(config_path, {}), device="cpu",
+                             show_progress=False)
+        os.replace(result.best_checkpoint, assets / "dance.pt")
+    (assets / "done").touch()
+    return assets
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory):
+    return tiny_assets(tmp_path_factory.getbasetemp())
