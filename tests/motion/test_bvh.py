@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from genseq.core.errors import GenseqError
-from genseq.motion.bvh import (
-    forward_kinematics, guess_unit, map_to_landmarks, parse_bvh, read_bvh, resample,
-)
+from genseq.motion.bvh import forward_kinematics, parse_bvh, read_bvh, rest_positions, resample
+from genseq.motion.landmarks import guess_unit, map_to_landmarks
 from genseq.motion.skeleton import BONE_INDICES, INDEX, LANDMARKS, MIRROR
 from tests.conftest import SHARED
 from tests.motion.conftest import ARM, write_bvh
@@ -111,7 +110,7 @@ def test_names_match_ignoring_case_separators_and_namespaces():
                                                (0.45 / 2.54, "cmu")])
 def test_unit_comes_from_the_leg_length(tmp_path, unit_scale, unit):
     data = parse_bvh(write_legs(tmp_path, unit_scale))
-    name, metres = guess_unit(data, map_to_landmarks(data.names))
+    name, metres = guess_unit(rest_positions(data), map_to_landmarks(data.names))
     assert name == unit
     clip = read_bvh(write_legs(tmp_path, unit_scale))
     thigh = np.linalg.norm(clip.positions[0, INDEX["left_hip"]] - clip.positions[0, INDEX["left_knee"]])
