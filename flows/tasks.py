@@ -26,7 +26,7 @@ from prefect.cache_policies import TASK_SOURCE, CachePolicy, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 
 import genseq
-from genseq.service.batch import is_transient
+from genseq.core.transient import is_transient
 from genseq.service.files import content_digest, sha256_file, stable_digest
 
 RETRIES = 2

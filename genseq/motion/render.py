@@ -25,6 +25,7 @@ import numpy as np
 
 from genseq.core.atomic import atomic_path, atomic_write_bytes
 from genseq.core.errors import GenseqError
+from genseq.core.ffmpeg import ffmpeg_exe
 from genseq.core.motion import MotionClip
 from genseq.motion.skeleton import BONES
 
@@ -247,16 +248,6 @@ class SourceVideo:
 
 # ---------------------------------------------------------------------------------------------
 # Encoding
-
-
-def ffmpeg_exe() -> str:
-    """The ffmpeg binary bundled with imageio-ffmpeg (it has libx264)."""
-    try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError) as exc:
-        raise GenseqError(f"no ffmpeg to encode video (reinstall imageio-ffmpeg: {exc})") from None
 
 
 def raw_input_args(width: int, height: int, fps: float) -> list[str]:

@@ -77,9 +77,9 @@ def _decode_with_libsndfile(path: Path, sample_rate: int) -> np.ndarray:
 def _decode_with_ffmpeg(path: Path, sample_rate: int) -> np.ndarray:
     import subprocess
 
-    import imageio_ffmpeg
+    from genseq.core.ffmpeg import ffmpeg_exe
 
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-t", str(MAX_SECONDS + 1),
+    command = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-t", str(MAX_SECONDS + 1),
                "-vn", "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-"]
     result = subprocess.run(command, capture_output=True, check=False)
     if result.returncode != 0 or not result.stdout:
