@@ -339,28 +339,19 @@ register_service_commands()
 
 
 def main() -> None:
+    """Run the CLI; every failure ends as one line on stderr (genseq/cli_errors.py) and an exit code."""
+    from genseq.cli_errors import quiet_signals, report
+
+    quiet_signals()
     try:
         # without standalone mode, click returns typer.Exit's code instead of exiting
         code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except GenseqError as exc:
-        print(f"genseq: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("genseq: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+    except SystemExit:
         raise
+    except BaseException as exc:  # noqa: BLE001 - the one place that turns failures into the contract
+        code = report(exc)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ A crash or a bad input never leaves a half-written MIDI, WAV, PNG or checkpoint.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -32,22 +34,96 @@ def ensure_writable_dir(directory: str | Path) -> Path:
     return directory
 
 
+WRITE_FAILED = re.compile(r"no space left|file write failed|file too large|disk quota|read-only file system|unexpected pos", re.I)
+OS_PROBLEMS = {errno.ENOSPC: "no space left on device", errno.EFBIG: "file too large (the file size limit was reached)",
+               errno.EDQUOT: "disk quota exceeded", errno.EROFS: "read-only file system", errno.EACCES: "permission denied"}
+
+
+def check_output_path(target: str | Path) -> Path:
+    """Refuse an output path that cannot be a file here (a folder, a place we cannot create files in)
+    before anything is written; a command checks all its outputs with this before writing the first."""
+    target = Path(target)
+    if target.is_dir():
+        raise GenseqError("is a folder; give a file name for this output", target)
+    ensure_writable_dir(target.parent)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".probe", dir=target.parent)
+    except OSError as exc:
+        raise GenseqError(f"cannot write here ({OS_PROBLEMS.get(exc.errno) or exc.strerror or exc})", target) from None
+    os.close(fd)
+    os.unlink(probe)
+    return target
+
+
+def check_output_paths(*targets: str | Path | None) -> None:
+    """check_output_path for every output of a command (None: an output not asked for)."""
+    for target in targets:
+        if target is not None:
+            check_output_path(target)
+
+
+def file_size_limit_reached(path: Path) -> bool:
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return limit != resource.RLIM_INFINITY and path.exists() and path.stat().st_size + 65536 >= limit
+
+
+def disk_full(folder: Path) -> bool:
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < 1 << 20
+
+
+def write_failure(exc: BaseException, tmp: Path, target: Path) -> GenseqError | None:
+    """What a failure while writing `tmp` means for `target`, when it is the disk's fault (else None).
+
+    torch, libsndfile and cv2 report a full disk in their own words (RuntimeError, LibsndfileError,
+    AssertionError): recognise it by the disk's state and the file size limit as well as the message."""
+    if isinstance(exc, GenseqError):
+        return None
+    if isinstance(exc, OSError):
+        if exc.filename is not None and os.fsdecode(exc.filename) != str(tmp):
+            return None  # about another file (an input): the CLI names that one
+        return GenseqError(f"cannot write ({OS_PROBLEMS.get(exc.errno) or exc.strerror or exc})", target)
+    if disk_full(target.parent):
+        return GenseqError("cannot write (no space left on device)", target)
+    if file_size_limit_reached(tmp):
+        return GenseqError("cannot write (file too large: the file size limit was reached)", target)
+    if isinstance(exc, (RuntimeError, AssertionError)) and WRITE_FAILED.search(str(exc)):
+        return GenseqError(f"cannot write ({str(exc).strip().splitlines()[0][:120]})", target)
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target` (same suffix); rename it onto `target` on success.
 
     Libraries that choose the format from the suffix (cv2, soundfile, torch) write to the
     yielded path; on any exception the temporary file is removed and `target` is untouched.
+    A write that fails for want of space or permission is a GenseqError naming `target`.
     """
     target = Path(target)
+    if target.is_dir():
+        raise GenseqError("is a folder; give a file name for this output", target)
     ensure_writable_dir(target.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    except OSError as exc:
+        raise GenseqError(f"cannot write here ({OS_PROBLEMS.get(exc.errno) or exc.strerror or exc})", target) from None
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600 files; outputs follow the umask
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600 files; outputs follow the umask
         yield tmp
         os.replace(tmp, target)
+    except BaseException as exc:
+        failure = write_failure(exc, tmp, target) if isinstance(exc, Exception) else None
+        if failure is not None:
+            raise failure from None
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -3,13 +3,22 @@
 A run folder holds ``best.pt`` (lowest validation loss) and ``last.pt`` (the last finished
 epoch, with optimiser state, for resuming). Anything that asks for a checkpoint accepts a
 file or a run folder (then its best checkpoint).
+
+Integrity: a saved checkpoint records a SHA-256 digest of its tensors (names, dtypes, shapes
+and bytes of the state_dict, and of the optimiser state when there is one). Loading refuses a
+file whose tensors no longer match their digest (flipped bytes), whose weights are not finite
+(NaN, inf), or that torch cannot read safely for any reason. Checkpoints saved before digests
+existed (no ``digest`` key) still load, with the finiteness check.
 """
 
 from __future__ import annotations
 
-import pickle
-import zipfile
+import errno
+import hashlib
+import os
+import stat
 from pathlib import Path
+from typing import Iterator
 
 import torch
 
@@ -18,38 +27,99 @@ from genseq.core.errors import GenseqError
 
 FORMAT = "genseq-checkpoint-1"
 BEST, LAST = "best.pt", "last.pt"
+DIGESTED = ("state_dict", "optimizer")  # payload keys whose tensors the digest covers
+
+
+def tensors_in(value, prefix: str = "") -> Iterator[tuple[str, torch.Tensor]]:
+    """Every tensor in a nested dict/list/tuple, with a stable path name, in a stable order."""
+    if isinstance(value, torch.Tensor):
+        yield prefix, value
+    elif isinstance(value, dict):
+        for key in sorted(value, key=repr):
+            yield from tensors_in(value[key], f"{prefix}/{key!r}")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from tensors_in(item, f"{prefix}/{index}")
+
+
+def tensor_bytes(tensor: torch.Tensor) -> bytes:
+    flat = tensor.detach().cpu().contiguous().reshape(-1)
+    return flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b""
+
+
+def tensor_digest(payload: dict) -> str:
+    """SHA-256 over the names, dtypes, shapes and bytes of the payload's state_dict and optimiser tensors."""
+    digest = hashlib.sha256()
+    for key in DIGESTED:
+        if key not in payload:
+            continue
+        for name, tensor in tensors_in(payload[key], key):
+            digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}\n".encode())
+            digest.update(tensor_bytes(tensor))
+    return digest.hexdigest()
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> Path:
+    record = {"format": FORMAT, **payload}
+    if "state_dict" in payload:
+        record["digest"] = tensor_digest(record)
     with atomic_path(path) as tmp:
-        torch.save({"format": FORMAT, **payload}, tmp)
+        torch.save(record, tmp)
     return Path(path)
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
     path = Path(path)
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        missing = exc.errno in (errno.ENOENT, errno.ENOTDIR)
+        problem = "no such checkpoint file or run folder" if missing else (exc.strerror or "cannot read").lower()
+        raise GenseqError(problem, path) from None
+    if stat.S_ISDIR(mode):
         for name in (BEST, LAST):
             if (path / name).is_file():
                 return path / name
         raise GenseqError(f"run folder has no {BEST} or {LAST}", path)
-    if not path.is_file():
-        raise GenseqError("no such checkpoint file or run folder", path)
+    if not stat.S_ISREG(mode):
+        raise GenseqError("not a regular file (expected a checkpoint file or run folder)", path)
     return path
 
 
+def read_safely(path: Path, map_location) -> object:
+    """torch.load with weights_only=True; ANY failure to read is the file's fault, said in one line."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except MemoryError:
+        raise GenseqError("not a readable checkpoint (it asks for more memory than the machine has)", path) from None
+    except Exception as exc:  # noqa: BLE001 - KeyError, IndexError, struct.error, UnpicklingError, ... from bad bytes
+        text = str(exc).strip()
+        reason = text.splitlines()[0][:160] if text else type(exc).__name__
+        raise GenseqError(f"not a readable checkpoint (truncated, corrupt or not a safe torch file: {reason})", path) from None
+
+
+def check_integrity(payload: dict, path: Path) -> None:
+    """Refuse tensors that differ from their recorded digest and weights that are not finite."""
+    state = payload.get("state_dict")
+    if state is not None and not (isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())):
+        raise GenseqError("not a genseq checkpoint (its state_dict is not a set of tensors)", path)
+    recorded = payload.get("digest")
+    if recorded is not None and recorded != tensor_digest(payload):
+        raise GenseqError("checkpoint is damaged: its tensors do not match their recorded digest", path)
+    for name, tensor in (state or {}).items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise GenseqError(f"checkpoint is damaged: weight {name} holds NaN or infinite values", path)
+
+
 def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str | torch.device = "cpu") -> dict:
-    """Load safely (no arbitrary unpickling); check it is a genseq checkpoint of the expected kind."""
+    """Load safely (no arbitrary unpickling); check it is a whole genseq checkpoint of the expected kind."""
     path = resolve_checkpoint(path)
     if path.stat().st_size == 0:
         raise GenseqError("empty checkpoint file (0 bytes)", path)
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise GenseqError(f"not a readable checkpoint (truncated, corrupt or not a safe torch file: {reason})", path) from None
+    payload = read_safely(path, map_location)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GenseqError("not a genseq checkpoint", path)
+    check_integrity(payload, path)
     if kind is not None and payload.get("kind") != kind:
         raise GenseqError(f"is a {payload.get('kind')} checkpoint, expected a {kind} checkpoint", path)
     payload["path"] = str(path)
