@@ -2,8 +2,10 @@
 
 Both share one layout: step t of the model reads the previous step's value plus the metric
 position of step t (three time scales: position in the beat, in the bar, and bar in a
-4-bar phrase) and predicts the value at step t. A piece of T steps gives T-1 predictions:
-the first step is never predicted (the Nottingham benchmark's protocol).
+4-bar phrase) and predicts the value at step t. A piano roll of T steps gives T-1 predictions:
+the first step is never predicted (the Nottingham benchmark's protocol). A melody (with its
+start input, the default) gives T: every piece's first input is a START row that no other step
+has, and an unprimed generation begins from that same row, so it starts the way pieces start.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 
 from genseq.core.errors import GenseqError
 from genseq.core.notes import PITCH, START, NoteSequence, bar_positions
-from genseq.model.train import EncodedPiece
+from genseq.core.pieces import EncodedPiece
 
 PIANO_LOW, PIANO_KEYS = 21, 88
 PHRASE_BARS = 4
@@ -77,8 +79,13 @@ class Encoding:
         raise NotImplementedError
 
     def silence(self) -> np.ndarray:
-        """One step of nothing playing: the lead-in when there is no primer."""
+        """The lead-in value when there is no primer: one step of nothing playing, or the start
+        value when the encoding has one (its input row at step 0 predicts step 0)."""
         raise NotImplementedError
+
+    def lead_in(self) -> np.ndarray:
+        """Values every encoded piece is preceded by (none: the first step is not predicted)."""
+        return np.zeros(0, dtype=np.int64)
 
     def to_sequence(self, values: np.ndarray, qpm: float, time_signatures, name: str = "") -> NoteSequence:
         raise NotImplementedError
@@ -90,10 +97,12 @@ class Encoding:
                 sequence.name or None,
             )
         values = self.values(sequence)
-        steps = len(values)
-        metric = self.metric.for_steps(sequence.time_signatures, np.arange(steps))
-        inputs = np.concatenate([self.value_vectors(values[:-1]), metric[1:]], axis=1)
-        targets = values[1:].astype(np.float32 if self.head == "bernoulli" else np.int64)
+        lead = self.lead_in()
+        predicted = np.arange(1 - len(lead), len(values))  # the steps whose values are targets
+        metric = self.metric.for_steps(sequence.time_signatures, predicted)
+        fed = np.concatenate([lead.astype(values.dtype), values[:-1]]) if len(lead) else values[:-1]
+        inputs = np.concatenate([self.value_vectors(fed), metric], axis=1)
+        targets = values[predicted].astype(np.float32 if self.head == "bernoulli" else np.int64)
         return EncodedPiece(inputs, targets)
 
 
@@ -137,18 +146,33 @@ class PianorollEncoding(Encoding):
 
 
 class MelodyEncoding(Encoding):
-    """One monophonic line (the highest voice) as events per step: rest, hold, or note-on of a pitch."""
+    """One monophonic line (the highest voice) as events per step: rest, hold, or note-on of a pitch.
+
+    With ``start_input`` (the default; checkpoints made before it have none) the input has one
+    more event, START (index value_size), fed only before a piece's first step: it is never a target.
+    """
 
     name = "melody"
     head = "categorical"
 
-    def __init__(self, steps_per_quarter: int, min_pitch: int = 36, max_pitch: int = 96):
+    def __init__(self, steps_per_quarter: int, min_pitch: int = 36, max_pitch: int = 96, start_input: bool = True):
         super().__init__(steps_per_quarter)
         self.min_pitch, self.max_pitch = min_pitch, max_pitch
         self.value_size = FIRST_PITCH_EVENT + max_pitch - min_pitch + 1
+        self.start_input = start_input
+        self.start_event = self.value_size  # input-only
+        self.input_value_size = self.value_size + int(start_input)
+
+    @property
+    def input_size(self) -> int:
+        return self.input_value_size + self.metric.size
 
     def metadata(self) -> dict:
-        return {**super().metadata(), "min_pitch": self.min_pitch, "max_pitch": self.max_pitch}
+        return {**super().metadata(), "min_pitch": self.min_pitch, "max_pitch": self.max_pitch,
+                "start_input": self.start_input}
+
+    def lead_in(self) -> np.ndarray:
+        return np.array([self.start_event] if self.start_input else [], dtype=np.int64)
 
     def fold_pitch(self, pitch: int) -> int:
         """Move a pitch by octaves into the model's range."""
@@ -178,15 +202,15 @@ class MelodyEncoding(Encoding):
         return events
 
     def value_vectors(self, values: np.ndarray) -> np.ndarray:
-        return one_hot(np.asarray(values, dtype=np.int64), self.value_size)
+        return one_hot(np.asarray(values, dtype=np.int64), self.input_value_size)
 
     def value_vectors_torch(self, values):
         import torch.nn.functional as F
 
-        return F.one_hot(values.long(), self.value_size).float()
+        return F.one_hot(values.long(), self.input_value_size).float()
 
     def silence(self) -> np.ndarray:
-        return np.array([REST], dtype=np.int64)
+        return self.lead_in() if self.start_input else np.array([REST], dtype=np.int64)
 
     def to_sequence(self, values, qpm, time_signatures, name="", velocity: int = 90, program: int = 0) -> NoteSequence:
         rows = []
@@ -210,5 +234,6 @@ def make_encoding(metadata: dict) -> Encoding:
     if name == "pianoroll":
         return PianorollEncoding(int(metadata["steps_per_quarter"]))
     if name == "melody":
-        return MelodyEncoding(int(metadata["steps_per_quarter"]), int(metadata.get("min_pitch", 36)), int(metadata.get("max_pitch", 96)))
+        return MelodyEncoding(int(metadata["steps_per_quarter"]), int(metadata.get("min_pitch", 36)),
+                              int(metadata.get("max_pitch", 96)), bool(metadata.get("start_input", False)))
     raise GenseqError(f"unknown representation {name!r} (expected melody or pianoroll)")

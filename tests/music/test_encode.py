@@ -47,3 +47,29 @@ def test_pianoroll_frames_to_notes_merges_held_keys():
     seq = enc.to_sequence(roll, 120.0, [(0, 4, 4)])
     assert seq.notes[:, [0, 2, 3]].tolist() == [[60, 0, 3], [64, 1, 5]]
     assert np.array_equal(enc.values(seq), roll)
+
+
+def test_a_melody_starts_from_a_start_input_that_no_other_step_has():
+    enc = MelodyEncoding(4)
+    seq = NoteSequence([[60, 80, 1, 3, 0]], 4, 120.0, [(0, 4, 4)], 4)
+    piece = enc.encode(seq)
+    assert len(piece) == 4  # with the start input every step is predicted, the first one too
+    assert piece.targets.tolist() == enc.values(seq).tolist() == [REST, FIRST_PITCH_EVENT + 24, HOLD, REST]
+    fed = piece.inputs[:, : enc.input_value_size].argmax(1)
+    assert fed.tolist() == [enc.start_event, REST, FIRST_PITCH_EVENT + 24, HOLD]
+    assert enc.input_size == enc.value_size + 1 + enc.metric.size
+    bar = piece.inputs[:, enc.input_value_size + 4 : enc.input_value_size + 4 + enc.metric.bar_slots]
+    assert bar.argmax(1).tolist() == [0, 1, 2, 3]  # the start row carries step 0's metric position
+    # an unprimed generation is fed exactly that first row
+    assert enc.silence().tolist() == [enc.start_event]
+    assert np.array_equal(enc.value_vectors(enc.silence())[0], piece.inputs[0, : enc.input_value_size])
+
+
+def test_checkpoints_without_a_start_input_keep_their_encoding():
+    from genseq.music.encode import make_encoding
+
+    old = make_encoding({"name": "melody", "steps_per_quarter": 4})
+    assert not old.start_input and old.silence().tolist() == [REST]
+    seq = NoteSequence([[60, 80, 1, 3, 0]], 4, 120.0, [(0, 4, 4)], 4)
+    assert len(old.encode(seq)) == 3 and old.input_size == old.value_size + old.metric.size
+    assert make_encoding(MelodyEncoding(4).metadata()).start_input
