@@ -124,3 +124,21 @@ def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str
         raise GenseqError(f"is a {payload.get('kind')} checkpoint, expected a {kind} checkpoint", path)
     payload["path"] = str(path)
     return payload
+
+
+def recorded_seed(path: Path) -> int | None:
+    """The training seed a run's checkpoint records (read lazily, tensors memory-mapped), None if unknown."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        seed = payload["config"]["train"]["seed"]
+    except Exception:  # noqa: BLE001 - unreadable or older layouts: load_checkpoint says what is wrong
+        return None
+    return seed if isinstance(seed, int) else None
+
+
+def check_resume_seed(path: str | Path, seed: int) -> None:
+    """Resuming a run with another seed would silently mix two runs: refuse it, as another model is refused."""
+    recorded = recorded_seed(Path(path))
+    if recorded is not None and recorded != seed:
+        raise GenseqError(f"run folder holds a run with seed {recorded}, not {seed}; resume with --seed {recorded} "
+                          "or use a new --out folder", Path(path).parent)

@@ -20,8 +20,11 @@ from tqdm.auto import tqdm
 from genseq.core.atomic import ensure_writable_dir
 from genseq.core.config import ModelConfig, TrainConfig
 from genseq.core.errors import GenseqError
+from genseq.core.lock import locks_run_folder
+from genseq.core.resources import check_model_memory
 from genseq.model import heads
 from genseq.model.checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
+from genseq.model.checkpoint import check_resume_seed
 from genseq.model.recurrent import StackedRecurrent, count_parameters, pick_device
 
 
@@ -79,6 +82,7 @@ def build_model(spec: ModelSpec | dict) -> StackedRecurrent:
     """The model a spec (or a loaded checkpoint payload) describes; its config["model"] is the ModelConfig."""
     fields = spec if isinstance(spec, dict) else vars(spec)
     config = ModelConfig.model_validate(fields["config"]["model"])
+    check_model_memory(config, fields["input_size"], fields["output_size"])  # before allocating
     return StackedRecurrent(config, fields["input_size"], fields["output_size"])
 
 
@@ -173,6 +177,7 @@ def mean_loss(model, pieces, head, device) -> float:
     return total / max(1, sum(len(losses) for losses, _ in per_piece))
 
 
+@locks_run_folder("run_dir")  # one training at a time per run folder
 def train(
     spec: ModelSpec,
     train_config: TrainConfig,
@@ -188,6 +193,7 @@ def train(
         raise GenseqError("no validation pieces: need at least one piece to validate on", run_dir)
     torch_device = pick_device(device)
     torch.manual_seed(train_config.seed)
+    check_model_memory(spec.config["model"], spec.input_size, spec.output_size, train_config)
     model = build_model(spec).to(torch_device)
     if spec.initial_output_bias is not None:
         with torch.no_grad():
@@ -198,6 +204,7 @@ def train(
     for stale in run_dir.glob(".*.tmp.pt"):  # a save cut off by a kill; last.pt itself is always whole
         stale.unlink()
     if last_path.exists():
+        check_resume_seed(last_path, train_config.seed)
         state = resume_state(last_path, spec, model, optimizer, torch_device)
 
     def payload(epoch_state: dict, with_optimizer: bool) -> dict:

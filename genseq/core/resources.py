@@ -1,0 +1,176 @@
+"""Memory estimates before allocation: refuse a config or an option the machine cannot hold.
+
+A config with ``hidden_size: 100000`` or a render at ``--size 100000`` would otherwise allocate
+until the machine runs out (160 GB, 28 GiB). The estimates here are rough upper bounds of the
+big buffers (parameters, gradients and Adam's two moments, the activations kept for the
+backward pass, frame buffers), good to within a small factor: enough to refuse what is far
+out of reach and to name the key that makes it so.
+
+The limit: ``max_memory`` (the CLI's ``--max-memory``, via set_max_memory), else the
+environment variable GENSEQ_MAX_MEMORY, else half the machine's memory (physical memory or the
+cgroup limit, whichever is smaller). Values: bytes, or a number with K/M/G/T (powers of 1024,
+optional B or iB), or a percentage of the machine's memory ("80%").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Mapping
+
+from genseq.core.errors import GenseqError
+
+ENV = "GENSEQ_MAX_MEMORY"
+DEFAULT_FRACTION = 0.5
+FLOAT = 4  # bytes of a float32
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+SAVED_PER_UNIT = {"lstm": 7, "gru": 5, "rnn": 2}  # activations one step of one hidden unit keeps for backward
+MODEST = {"model.hidden_size": 256, "model.num_layers": 3, "model.nade_hidden": 100, "train.batch_size": 32,
+          "train.seq_len": 128}
+UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+_override: int | str | None = None
+
+
+def machine_memory() -> int:
+    """Physical memory, or the cgroup's memory limit when that is smaller."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total
+
+
+def parse_memory(value: int | float | str, source: str) -> int:
+    """Bytes from 12000000000, "12G", "12 GiB", "1.5T" or "80%"; GenseqError naming `source` if unreadable."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number, unit = float(value), ""
+    else:
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(%|[kKmMgGtT]?)(?:i?[bB])?\s*", str(value))
+        if not match:
+            raise GenseqError(f"not a memory size: {str(value)[:40]!r} (use e.g. 12G, 512M or 80%)", source)
+        number, unit = float(match.group(1)), match.group(2).lower()
+    result = machine_memory() * number / 100 if unit == "%" else number * UNITS[unit]
+    if not result >= 1 << 20:
+        raise GenseqError(f"memory limit {value!r} is below 1 MiB", source)
+    return int(result)
+
+
+def set_max_memory(value: int | str | None) -> None:
+    """The CLI's --max-memory, for every estimate of this process (None: back to the default)."""
+    global _override
+    if value is not None:
+        parse_memory(value, "--max-memory")  # refuse a bad value at once
+    _override = value
+
+
+def memory_limit(max_memory: int | str | None = None) -> tuple[int, str]:
+    """The limit in bytes and what set it (for the message)."""
+    if max_memory is not None:
+        return parse_memory(max_memory, "--max-memory"), "--max-memory"
+    if _override is not None:
+        return parse_memory(_override, "--max-memory"), "--max-memory"
+    if os.environ.get(ENV, "").strip():
+        return parse_memory(os.environ[ENV], ENV), ENV
+    return int(machine_memory() * DEFAULT_FRACTION), "half this machine's memory"
+
+
+def human(size: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size / 1e3:.3g} kB"
+
+
+def field(config, key: str, default):
+    value = config.get(key, default) if isinstance(config, Mapping) else getattr(config, key, default)
+    return default if value is None else value
+
+
+def layer_inputs(model, input_size: int) -> list[int]:
+    hidden, layers = int(field(model, "hidden_size", 256)), int(field(model, "num_layers", 3))
+    to_all = bool(field(model, "input_to_all_layers", True))
+    return [input_size] + [hidden + (input_size if to_all else 0)] * (layers - 1)
+
+
+def head_size(model, output_size: int) -> int:
+    return output_size + int(field(model, "nade_hidden", 100)) if field(model, "head", "default") == "nade" else output_size
+
+
+def parameter_count(model, input_size: int, output_size: int) -> int:
+    """Parameters of the stacked recurrent model a ModelConfig (or its dict) describes."""
+    hidden, layers = int(field(model, "hidden_size", 256)), int(field(model, "num_layers", 3))
+    gates = GATES.get(str(field(model, "cell", "lstm")), 4)
+    recurrent = sum(gates * hidden * (width + hidden + 2) for width in layer_inputs(model, input_size))
+    head = (hidden * layers + input_size + 1) * head_size(model, output_size)
+    joint = 2 * output_size * int(field(model, "nade_hidden", 100)) if field(model, "head", "default") == "nade" else 0
+    return recurrent + head + joint
+
+
+def model_bytes(model, input_size: int, output_size: int, batch_size: int = 0, seq_len: int = 0,
+                training: bool = False) -> int:
+    """Bytes a model needs: its weights; when training also gradients, Adam's moments and the
+    activations of one batch_size x seq_len batch kept for the backward pass."""
+    params = parameter_count(model, input_size, output_size)
+    if not training:
+        return params * FLOAT
+    hidden, layers = int(field(model, "hidden_size", 256)), int(field(model, "num_layers", 3))
+    saved = SAVED_PER_UNIT.get(str(field(model, "cell", "lstm")), 7)
+    per_step = sum(saved * hidden + width for width in layer_inputs(model, input_size))
+    per_step += hidden * layers + input_size + 3 * head_size(model, output_size)
+    activations = 2 * per_step * max(1, batch_size) * max(1, seq_len)  # x2: the backward pass's transients
+    return FLOAT * (4 * params + activations)
+
+
+def culprit(model, train, input_size: int, output_size: int) -> str:
+    """The config key whose reduction to a modest value shrinks the training estimate the most."""
+    base = {"model": dict(model_fields(model)), "train": {"batch_size": field(train, "batch_size", 1),
+                                                            "seq_len": field(train, "seq_len", 1)}}
+
+    def estimate(config) -> int:
+        return model_bytes(config["model"], input_size, output_size, config["train"]["batch_size"],
+                           config["train"]["seq_len"], training=train is not None)
+
+    best, best_key = estimate(base), "model size"
+    for key, modest in MODEST.items():
+        section, name = key.split(".")
+        if train is None and section == "train":
+            continue
+        trial = {"model": dict(base["model"]), "train": dict(base["train"])}
+        trial[section][name] = min(modest, trial[section].get(name, modest))
+        if estimate(trial) < best:
+            best, best_key = estimate(trial), key
+    return best_key if best_key != "model size" or output_size < 1 << 16 else f"output size ({output_size})"
+
+
+def model_fields(model) -> dict:
+    keys = ("cell", "hidden_size", "num_layers", "input_to_all_layers", "head", "nade_hidden")
+    return {key: field(model, key, None) for key in keys if field(model, key, None) is not None}
+
+
+def check_model_memory(model, input_size: int, output_size: int, train=None, max_memory: int | str | None = None) -> int:
+    """Refuse (GenseqError naming the config key) a model, or its training when `train` (a
+    TrainConfig or dict) is given, that needs more memory than the limit; returns the estimate."""
+    batch, seq_len = (int(field(train, "batch_size", 1)), int(field(train, "seq_len", 1))) if train is not None else (0, 0)
+    needed = model_bytes(model, input_size, output_size, batch, seq_len, training=train is not None)
+    limit, source = memory_limit(max_memory if max_memory is not None else field(train or {}, "max_memory", None))
+    if needed > limit:
+        key = culprit(model, train, input_size, output_size)
+        raise GenseqError(f"needs about {human(needed)} of memory{' to train' if train is not None else ''}, "
+                          f"limit {human(limit)} ({source}); lower it or raise --max-memory (or {ENV})", key)
+    return needed
+
+
+def check_render_memory(size: int, buffers: int = 4, key: str = "--size", max_memory: int | str | None = None) -> int:
+    """Refuse a picture size whose frame buffers (size x size x 3 bytes, `buffers` of them) exceed the limit."""
+    needed = int(size) * int(size) * 3 * buffers
+    limit, source = memory_limit(max_memory)
+    if needed > limit:
+        raise GenseqError(f"{size} x {size} frames need about {human(needed)} of memory, limit {human(limit)} ({source}); "
+                          f"use a smaller size or raise --max-memory (or {ENV})", key)
+    return needed
