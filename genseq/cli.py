@@ -1,4 +1,6 @@
-"""The `genseq` command line: a thin layer over the genseq stages (the Prefect flows call the same functions)."""
+"""The `genseq` command line: a thin layer over the genseq library (the Prefect flows and batch call
+the same functions). Every flag maps one to one onto a field of the operation's options model in
+genseq/core/options.py, which holds its default and bounds."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import List, Optional
 import typer
 from tqdm.auto import tqdm
 
-from genseq.core.errors import GenseqError
+from genseq.core import options as opts
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generative music and motion sequences.")
 extract_app = typer.Typer(no_args_is_help=True, help="Turn MIDI files into note datasets, videos and BVH files into motion clips.")
@@ -23,6 +25,18 @@ app.add_typer(train_app, name="train")
 app.add_typer(generate_app, name="generate")
 app.add_typer(render_app, name="render")
 app.add_typer(eval_app, name="eval")
+
+
+def field(model: type, name: str, *declarations: str, argument: bool = False):
+    """A typer option (or argument) for one field of an options model: its default and help come from
+    the model; its bounds are checked when the model is built (Options.build)."""
+    info = model.model_fields[name]
+    default = ... if info.is_required() else info.get_default(call_default_factory=True)
+    if isinstance(default, list) and not default:
+        default = None  # typer's "not given" for repeatable options
+    if argument:
+        return typer.Argument(default, help=info.description, show_default=False)
+    return typer.Option(default, *declarations, help=info.description)
 
 
 def say(message: str) -> None:
@@ -38,6 +52,23 @@ def advance_to(bar: tqdm):
     return advance
 
 
+def as_text(path: Optional[Path]) -> Optional[str]:
+    return None if path is None else str(path)
+
+
+def print_metrics(metrics: dict, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(metrics))
+    else:
+        for key, value in metrics.items():
+            typer.echo(f"{key}: {value}")
+
+
+def say_written(paths) -> None:
+    for path in paths:
+        say(f"wrote {path}")
+
+
 def run_training(start, out: Path) -> None:
     """Run a training, then say how it ended; Ctrl-C keeps the finished epochs and exits 130."""
     try:
@@ -49,110 +80,147 @@ def run_training(start, out: Path) -> None:
         f"({result.train_seconds:.0f} s, {result.params} parameters); best checkpoint {result.best_checkpoint}")
 
 
+# ---------------------------------------------------------------------------------------------
+# Extract
+
+M = opts.ExtractMusicOptions
+
+
 @extract_app.command("music")
 def extract_music_cmd(
-    paths: List[Path] = typer.Argument(None, help="MIDI files, audio recordings (wav, mp3, flac, ogg) or folders"),
-    out: Path = typer.Option(..., "--out", help="dataset file to write (.npz)"),
-    write_midi: bool = typer.Option(False, help="also write each piece (e.g. a transcription) as MIDI beside --out"),
-    corpus: Optional[str] = typer.Option(None, help="instead of files: a corpus shipped offline, bach-chorales (needs music21)"),
-    voices: str = typer.Option("all", help="with --corpus: all voices, or soprano (a melody line)"),
-    steps_per_quarter: int = typer.Option(4, help="grid steps per quarter note"),
-    program: List[int] = typer.Option([], help="keep only instruments with this General MIDI program (repeatable)"),
-    name: List[str] = typer.Option([], help="keep only instruments whose name contains this (repeatable)"),
-    index: List[int] = typer.Option([], help="keep only the instrument at this index in the file (repeatable)"),
-    include_drums: bool = typer.Option(False, help="keep drum tracks too"),
-    quiet: bool = typer.Option(False, help="print only the summary"),
+    paths: List[Path] = field(M, "paths", argument=True), out: Path = field(M, "out", "--out"),
+    write_midi: bool = field(M, "write_midi"), corpus: Optional[str] = field(M, "corpus"), voices: str = field(M, "voices"),
+    steps_per_quarter: int = field(M, "steps_per_quarter"), program: List[int] = field(M, "program"),
+    name: List[str] = field(M, "name"), index: List[int] = field(M, "index"),
+    include_drums: bool = field(M, "include_drums"), quiet: bool = typer.Option(False, help="print only the summary"),
 ) -> None:
     """MIDI files and recordings (monophonic transcription on the recording's own tempo grid) to a
     note-sequence dataset, saying per file what was kept and why anything was dropped."""
-    from genseq.music.midi import InstrumentSelection
     from genseq.music.stages import extract_corpus, extract_music
 
-    if corpus:
-        with tqdm(unit="piece", desc=corpus, disable=True if quiet else None) as bar:
-            count = extract_corpus(corpus, out, steps_per_quarter, voices, on_piece=lambda n, total: bar.update(n - bar.n))
-        say(f"wrote {out}: {count} pieces of {corpus}")
+    options = M.build(paths=[str(p) for p in paths or []], out=str(out), write_midi=write_midi, corpus=corpus,
+                      voices=voices, steps_per_quarter=steps_per_quarter, program=program or [], name=name or [],
+                      index=index or [], include_drums=include_drums)
+    if options.corpus:
+        with tqdm(unit="piece", desc=options.corpus, disable=True if quiet else None) as bar:
+            count, written = extract_corpus(options, on_piece=lambda n, total: bar.update(n - bar.n))
+        say(f"wrote {written}: {count} pieces of {options.corpus}")
         return
-    if not paths:
-        raise typer.BadParameter("give MIDI files or folders, or --corpus")
-
-    selection = InstrumentSelection(program, name, index, include_drums)
     with tqdm(unit="file", desc="extract", disable=True if quiet else None) as bar:
-        report = extract_music(paths, out, steps_per_quarter, selection, on_file=advance_to(bar),
-                               write_midi_dir=out.parent if write_midi else None)
+        report, written = extract_music(options, on_file=advance_to(bar))
     lines = report.lines()
     for line in lines if not quiet else lines[-1:]:
         say(line)
-    say(f"wrote {out}")
+    say(f"wrote {written}")
+
+
+M = opts.ExtractMotionOptions
+
+
+@extract_app.command("motion")
+def extract_motion_cmd(
+    paths: List[Path] = field(M, "paths", argument=True), out: Path = field(M, "out", "--out"),
+    fps: float = field(M, "fps"), smoothing: float = field(M, "smoothing"),
+) -> None:
+    """Body pose keypoints (33 BlazePose landmarks, metres) from videos (mediapipe) or motion capture (BVH)."""
+    from genseq.motion.data import extract_motion
+
+    options = M.build(paths=[str(p) for p in paths or []], out=str(out), fps=fps, smoothing=smoothing)
+    with tqdm(unit="frame", desc="extract", disable=None) as bar:
+        say_written(extract_motion(options.paths, options.out, options.fps, options.smoothing, advance_to(bar)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Train
+
+M = opts.TrainMusicOptions
 
 
 @train_app.command("music")
 def train_music_cmd(
-    data: Path = typer.Option(..., help="folder of MIDI files, a folder with train/ valid/ test/, or an extracted .npz"),
-    out: Path = typer.Option(..., "--out", help="run folder (best.pt, last.pt); an existing run there is resumed"),
-    representation: Optional[str] = typer.Option(None, help="melody or pianoroll (default: the config's, else melody)"),
-    config: Optional[Path] = typer.Option(None, help="YAML config (default: the tuned configs/music-<representation>.yaml)"),
-    steps_per_quarter: Optional[int] = typer.Option(None, help="grid steps per quarter note (recorded in the checkpoint)"),
-    cell: Optional[str] = typer.Option(None, help="override the config's cell: lstm, gru or rnn"),
-    epochs: Optional[int] = typer.Option(None, help="override the config's epoch limit"),
-    max_minutes: Optional[float] = typer.Option(None, help="stop after this much training time"),
-    seed: Optional[int] = typer.Option(None, help="override the config's seed"),
-    device: Optional[str] = typer.Option(None, help="torch device (default: the GPU when there is one)"),
+    data: Path = field(M, "data", "--data"), out: Path = field(M, "out", "--out"),
+    representation: Optional[str] = field(M, "representation"), config: Optional[Path] = field(M, "config"),
+    set_: List[str] = field(M, "set", "--set"), steps_per_quarter: Optional[int] = field(M, "steps_per_quarter"),
+    cell: Optional[str] = field(M, "cell"), epochs: Optional[int] = field(M, "epochs"),
+    max_minutes: Optional[float] = field(M, "max_minutes"), seed: Optional[int] = field(M, "seed"),
+    device: Optional[str] = field(M, "device"),
 ) -> None:
     """Train a melody or piano-roll model; validates each epoch, keeps the best, stops early, resumes."""
     from genseq.music.stages import resolve_music_config, train_music
 
-    overrides = {"steps_per_quarter": steps_per_quarter, "cell": cell, "epochs": epochs, "max_minutes": max_minutes, "seed": seed}
-    music_config = resolve_music_config(config, representation, overrides)
-    say(f"training a {music_config.representation} model ({music_config.model.cell}, "
-        f"{music_config.model.num_layers}x{music_config.model.hidden_size}) into {out}")
-    run_training(lambda: train_music(data, out, music_config, device), out)
+    options = M.build(data=str(data), out=str(out), representation=representation, config=as_text(config),
+                      set=set_ or [], steps_per_quarter=steps_per_quarter, cell=cell, epochs=epochs,
+                      max_minutes=max_minutes, seed=seed, device=device)
+    config_ = resolve_music_config(options)
+    say(f"training a {config_.representation} model ({config_.model.cell}, "
+        f"{config_.model.num_layers}x{config_.model.hidden_size}) into {out}")
+    run_training(lambda: train_music(options.data, options.out, config_, options.device), out)
 
 
-def print_metrics(metrics: dict, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(metrics))
-    else:
-        for key, value in metrics.items():
-            typer.echo(f"{key}: {value}")
+M = opts.TrainDanceOptions
+
+
+@train_app.command("dance")
+def train_dance_cmd(
+    data: Path = field(M, "data", "--data"), out: Path = field(M, "out", "--out"), config: Optional[Path] = field(M, "config"),
+    set_: List[str] = field(M, "set", "--set"), cell: Optional[str] = field(M, "cell"),
+    epochs: Optional[int] = field(M, "epochs"), max_minutes: Optional[float] = field(M, "max_minutes"),
+    seed: Optional[int] = field(M, "seed"), teacher_forcing: bool = field(M, "teacher_forcing"),
+    device: Optional[str] = field(M, "device"),
+) -> None:
+    """Train the stacked model with a mixture-density head on dance clips, with auto-conditioning."""
+    from genseq.motion.data import resolve_dance_config, train_dance
+
+    options = M.build(data=str(data), out=str(out), config=as_text(config), set=set_ or [], cell=cell, epochs=epochs,
+                      max_minutes=max_minutes, seed=seed, teacher_forcing=teacher_forcing, device=device)
+    config_ = resolve_dance_config(options)
+    run_training(lambda: train_dance(options.data, options.out, config_, options.device), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Eval
+
+M = opts.EvalOptions
 
 
 @eval_app.callback(invoke_without_command=True)
 def eval_cmd(
-    ctx: typer.Context,
-    checkpoint: Optional[Path] = typer.Option(None, help="checkpoint file or run folder (its best checkpoint)"),
-    data: Optional[Path] = typer.Option(None, help="held-out data: MIDI folder (its test/ subfolder when it has one) or .npz"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-    device: Optional[str] = typer.Option(None),
+    ctx: typer.Context, checkpoint: Optional[Path] = typer.Option(None, help=M.model_fields["checkpoint"].description),
+    data: Optional[Path] = typer.Option(None, help=M.model_fields["data"].description),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"), device: Optional[str] = field(M, "device"),
 ) -> None:
-    """Evaluate a checkpoint on held-out data (music: NLL per frame, per event, accuracy)."""
+    """Evaluate a checkpoint on held-out data (music: NLL per frame, per event, accuracy; dance: as eval dance)."""
     if ctx.invoked_subcommand is not None:
         return
-    if checkpoint is None or data is None:
-        raise typer.BadParameter("--checkpoint and --data are required")
+    options = M.build(checkpoint=as_text(checkpoint), data=as_text(data), device=device)
     from genseq.model.checkpoint import load_checkpoint
 
-    if load_checkpoint(checkpoint).get("kind") == "dance":
-        return eval_dance_cmd(checkpoint, data, as_json, 60.0, 5, 0, device)
+    if load_checkpoint(options.checkpoint).get("kind") == "dance":
+        from genseq.motion.evaluate import evaluate_dance
+
+        return print_metrics(evaluate_dance(opts.EvalDanceOptions.build(**options.model_dump())), as_json)
     from genseq.music.stages import evaluate_music
 
-    print_metrics(evaluate_music(checkpoint, data, device), as_json)
+    print_metrics(evaluate_music(options.checkpoint, options.data, options.device), as_json)
+
+
+M = opts.EvalDanceOptions
 
 
 @eval_app.command("dance")
 def eval_dance_cmd(
-    checkpoint: Path = typer.Option(..., help="dance checkpoint or run folder"),
-    data: Path = typer.Option(..., help="held-out clips: videos, BVH files or .npz clips"),
-    as_json: bool = typer.Option(False, "--json"),
-    seconds: float = typer.Option(60.0, min=1.0, help="length of each generated dance"),
-    num_samples: int = typer.Option(5, min=1),
-    seed: int = typer.Option(0),
-    device: Optional[str] = typer.Option(None),
+    checkpoint: Path = field(M, "checkpoint", "--checkpoint"), data: Path = field(M, "data", "--data"),
+    as_json: bool = typer.Option(False, "--json"), seconds: float = field(M, "seconds"),
+    num_samples: int = field(M, "num_samples"), temperature: float = field(M, "temperature"),
+    top_k: Optional[int] = field(M, "top_k"), top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"),
+    device: Optional[str] = field(M, "device"),
 ) -> None:
     """Generated motion against real clips: freeze detector, kinetic Frechet distance, diversity, bone and foot errors."""
-    from genseq.motion.stages import evaluate_dance
+    from genseq.motion.evaluate import evaluate_dance
 
-    print_metrics(evaluate_dance(checkpoint, data, seconds, num_samples, seed, device), as_json)
+    options = M.build(checkpoint=str(checkpoint), data=str(data), seconds=seconds, num_samples=num_samples,
+                      temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, device=device)
+    print_metrics(evaluate_dance(options), as_json)
 
 
 @eval_app.command("transcription")
@@ -176,156 +244,127 @@ def eval_transcription_cmd(
     print_metrics({key: value for key, value in result.items() if key != "per_file"}, False)
 
 
+@eval_app.command("samples")
+def eval_samples_cmd(
+    generated: Path = typer.Option(..., help="folder of generated MIDI files (or a .npz dataset)"),
+    reference: Path = typer.Option(..., help="folder of real MIDI files to compare with (or a .npz dataset)"),
+    bars: Optional[int] = typer.Option(None, min=1, help="compare only the first N bars of each piece"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Generated pieces against real ones, per statistic (notes per bar, silence, pitch-class entropy,
+    scale consistency, intervals, leaps, range, rhythm entropy, groove, polyphony): real and generated
+    mean ± sd, distance |Δmean| / sd_real and the overlap of the two distributions."""
+    from genseq.music.sample_eval import evaluate_samples, summary_lines
+
+    result = evaluate_samples(generated, reference, bars)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    for line in summary_lines(result):
+        typer.echo(line)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generate
+
+M = opts.GenerateMusicOptions
+
+
 @generate_app.command("music")
 def generate_music_cmd(
-    out: Path = typer.Option(Path("generated"), "--out", help="folder for the new MIDI (and WAV) files"),
-    checkpoint: Optional[Path] = typer.Option(None, help="checkpoint or run folder (default: the bundled model)"),
-    representation: str = typer.Option("melody", help="which bundled model when no --checkpoint: melody or pianoroll"),
-    primer: Optional[Path] = typer.Option(None, help="a MIDI file, or a recording of a sung or played phrase, to continue"),
-    include_primer: bool = typer.Option(False, help="start the output with the primer"),
-    temperature: float = typer.Option(1.0, min=0.0),
-    top_k: Optional[int] = typer.Option(None, min=1, help="sample among the k most likely events (piano roll: at most k keys on)"),
-    top_p: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="nucleus sampling (melody)"),
-    seed: int = typer.Option(0, help="same seed, same output"),
-    bars: Optional[int] = typer.Option(None, min=1, help="length in bars (default 8)"),
-    seconds: Optional[float] = typer.Option(None, min=0.1, help="length in seconds (instead of bars)"),
-    num_outputs: int = typer.Option(1, min=1),
-    tempo: Optional[float] = typer.Option(None, min=1.0, help="quarter notes per minute (default: the primer's, else 120)"),
-    program: Optional[int] = typer.Option(None, min=0, max=127, help="General MIDI program of the output"),
-    wav: bool = typer.Option(False, help="also write a WAV of each output"),
-    png: bool = typer.Option(False, help="also write a piano-roll PNG of each output"),
-    allow_sine: bool = typer.Option(False, help="use the sine synthesiser when fluidsynth is missing"),
-    device: Optional[str] = typer.Option(None),
+    out: Path = field(M, "out", "--out"), checkpoint: Optional[Path] = field(M, "checkpoint"),
+    representation: str = field(M, "representation"), primer: Optional[Path] = field(M, "primer"),
+    include_primer: bool = field(M, "include_primer"), temperature: float = field(M, "temperature"),
+    top_k: Optional[int] = field(M, "top_k"), top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"),
+    bars: Optional[int] = field(M, "bars"), seconds: Optional[float] = field(M, "seconds"),
+    num_outputs: int = field(M, "num_outputs"), tempo: Optional[float] = field(M, "tempo"),
+    program: Optional[int] = field(M, "program"), wav: bool = field(M, "wav"), png: bool = field(M, "png"),
+    allow_sine: bool = field(M, "allow_sine"), device: Optional[str] = field(M, "device"),
 ) -> None:
-    """New melodies or piano rolls, optionally continuing your own MIDI phrase."""
-    from genseq.model.sample import SamplingOptions
-    from genseq.music.stages import GenerateOptions, default_checkpoint, generate_and_render
+    """New melodies or piano rolls, optionally continuing your own MIDI phrase or recording."""
+    from genseq.music.generate import generate_and_render
 
-    options = GenerateOptions(primer, include_primer, bars, seconds, num_outputs, tempo,
-                              SamplingOptions(temperature, top_k, top_p, seed), program)
-    checkpoint = checkpoint or default_checkpoint(representation)
-    for path in generate_and_render(checkpoint, out, options, wav, png, allow_sine, device):
-        say(f"wrote {path}")
-
-
-@render_app.command("music")
-def render_music_cmd(
-    midi: Path = typer.Argument(..., help="MIDI file"),
-    wav: Optional[Path] = typer.Option(None, help="WAV path (default: beside the MIDI)"),
-    png: Optional[Path] = typer.Option(None, help="piano-roll PNG path (default: beside the MIDI)"),
-    allow_sine: bool = typer.Option(False, help="use the sine synthesiser when fluidsynth is missing"),
-) -> None:
-    """A WAV through fluidsynth (General MIDI soundfont bundled with pretty_midi) and a piano-roll PNG."""
-    from genseq.music.render import render_music
-
-    for path in render_music(midi, wav or midi.with_suffix(".wav"), png or midi.with_suffix(".png"), allow_sine):
-        say(f"wrote {path}")
+    options = M.build(out=str(out), checkpoint=as_text(checkpoint), representation=representation, primer=as_text(primer),
+                      include_primer=include_primer, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                      bars=bars, seconds=seconds, num_outputs=num_outputs, tempo=tempo, program=program, wav=wav,
+                      png=png, allow_sine=allow_sine, device=device)
+    with tqdm(unit="step", desc="sample", disable=None) as bar:
+        say_written(generate_and_render(options, advance_to(bar)))
 
 
-def parse_rgb(text: str) -> tuple[int, int, int]:
-    parts = [int(p) for p in text.split(",")]
-    if len(parts) != 3 or not all(0 <= p <= 255 for p in parts):
-        raise typer.BadParameter(f"expected R,G,B with values 0-255, got {text!r}")
-    return tuple(parts)
-
-
-@extract_app.command("motion")
-def extract_motion_cmd(
-    paths: List[Path] = typer.Argument(..., help="videos, BVH files or folders of them"),
-    out: Path = typer.Option(Path("clips"), "--out", help="a .npz file (one input) or a folder (one .npz per input)"),
-    fps: float = typer.Option(30.0, min=1.0, help="clip frame rate (BVH is resampled to it)"),
-    smoothing: float = typer.Option(0.5, min=0.0, max=1.0, help="One Euro jitter smoothing for video: 0 off, 1 strong"),
-) -> None:
-    """Body pose keypoints (33 BlazePose landmarks, metres) from videos (mediapipe) or motion capture (BVH)."""
-    from genseq.motion.stages import extract_motion
-
-    with tqdm(unit="frame", desc="extract", disable=None) as bar:
-        written = extract_motion(paths, out, fps, smoothing, advance_to(bar))
-    for path in written:
-        say(f"wrote {path}")
-
-
-@train_app.command("dance")
-def train_dance_cmd(
-    data: Path = typer.Option(..., help="folder of videos, BVH files or extracted .npz clips"),
-    out: Path = typer.Option(..., "--out", help="run folder (best.pt, last.pt); an existing run there is resumed"),
-    config: Optional[Path] = typer.Option(None, help="YAML config (default: configs/dance.yaml)"),
-    cell: Optional[str] = typer.Option(None, help="override the config's cell: lstm, gru or rnn"),
-    epochs: Optional[int] = typer.Option(None),
-    max_minutes: Optional[float] = typer.Option(None),
-    seed: Optional[int] = typer.Option(None),
-    teacher_forcing: bool = typer.Option(False, help="plain teacher forcing (no auto-conditioning): the freezing baseline"),
-    device: Optional[str] = typer.Option(None),
-) -> None:
-    """Train the stacked model with a mixture-density head on dance clips, with auto-conditioning."""
-    from genseq.core.config import resolve_dance_config
-    from genseq.motion.stages import train_dance
-
-    overrides = {"cell": cell, "epochs": epochs, "max_minutes": max_minutes, "seed": seed}
-    if teacher_forcing:
-        overrides["condition_self_steps"] = 0
-    dance_config = resolve_dance_config(config, overrides)
-    run_training(lambda: train_dance(data, out, dance_config, device), out)
+M = opts.GenerateDanceOptions
 
 
 @generate_app.command("dance")
 def generate_dance_cmd(
-    out: Path = typer.Option(Path("dance.mp4"), "--out", help="skeleton video (.mp4)"),
-    checkpoint: Optional[Path] = typer.Option(None, help="checkpoint or run folder (default: the bundled model)"),
-    primer: Optional[Path] = typer.Option(None, help="a video, BVH or .npz clip to continue"),
-    seconds: float = typer.Option(20.0, min=0.1),
-    seed: int = typer.Option(0),
-    temperature: float = typer.Option(1.0, min=0.0),
-    num_outputs: int = typer.Option(1, min=1),
-    keypoints_out: Optional[Path] = typer.Option(None, help="also save the clip as .npz (positions, valid, fps, joint_names)"),
-    size: int = typer.Option(512, min=16),
-    camera: str = typer.Option("follow", help="follow the dancer or fixed"),
-    device: Optional[str] = typer.Option(None),
+    out: Path = field(M, "out", "--out"), checkpoint: Optional[Path] = field(M, "checkpoint"),
+    primer: Optional[Path] = field(M, "primer"), seconds: float = field(M, "seconds"), seed: int = field(M, "seed"),
+    temperature: float = field(M, "temperature"), top_k: Optional[int] = field(M, "top_k"),
+    top_p: Optional[float] = field(M, "top_p"), num_outputs: int = field(M, "num_outputs"),
+    keypoints_out: Optional[Path] = field(M, "keypoints_out"), size: int = field(M, "size"),
+    camera: str = field(M, "camera"), preview: bool = field(M, "preview"), device: Optional[str] = field(M, "device"),
 ) -> None:
     """New dance motion, optionally continuing your own clip, as a skeleton video that plays in browsers."""
-    from genseq.motion.stages import DanceGenerateOptions, default_dance_checkpoint, generate_dance, write_dance_outputs
+    from genseq.motion.generate import generate_and_render_dance
 
-    options = DanceGenerateOptions(primer, seconds, seed, temperature, num_outputs)
-    clips = generate_dance(checkpoint or default_dance_checkpoint(), options, device)
-    for path in write_dance_outputs(clips, out, keypoints_out, {"size": size, "camera": camera}):
-        say(f"wrote {path}")
+    options = M.build(out=str(out), checkpoint=as_text(checkpoint), primer=as_text(primer), seconds=seconds, seed=seed,
+                      temperature=temperature, top_k=top_k, top_p=top_p, num_outputs=num_outputs,
+                      keypoints_out=as_text(keypoints_out), size=size, camera=camera, preview=preview, device=device)
+    with tqdm(unit="frame", desc="sample", disable=None) as bar:
+        say_written(generate_and_render_dance(options, advance_to(bar)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Render
+
+M = opts.RenderMusicOptions
+
+
+@render_app.command("music")
+def render_music_cmd(
+    midi: Path = field(M, "midi", argument=True), wav: Optional[Path] = field(M, "wav"),
+    png: Optional[Path] = field(M, "png"), allow_sine: bool = field(M, "allow_sine"),
+) -> None:
+    """A WAV through fluidsynth (General MIDI soundfont bundled with pretty_midi) and a piano-roll PNG."""
+    from genseq.music.render import render_music_options
+
+    say_written(render_music_options(M.build(midi=str(midi), wav=as_text(wav), png=as_text(png), allow_sine=allow_sine)))
+
+
+M = opts.RenderDanceOptions
 
 
 @render_app.command("dance")
 def render_dance_cmd(
-    clip: Path = typer.Argument(..., help="a .npz clip or a BVH file"),
-    out: Optional[Path] = typer.Option(None, "--out", help="H.264 MP4 (default: beside the clip)"),
-    size: int = typer.Option(512, min=16),
-    camera: str = typer.Option("follow", help="follow the dancer or fixed"),
-    background: str = typer.Option("20,20,24", help="R,G,B"),
-    side_by_side: Optional[Path] = typer.Option(None, help="the source video, shown left of the skeleton"),
-    audio: Optional[Path] = typer.Option(None, help="a sound file to mux in"),
-    preview: Optional[Path] = typer.Option(None, help="also a .gif or .png contact-sheet preview"),
+    clip: Path = field(M, "clip", argument=True), out: Optional[Path] = field(M, "out", "--out"),
+    size: int = field(M, "size"), camera: str = field(M, "camera"), background: str = field(M, "background"),
+    side_by_side: Optional[Path] = field(M, "side_by_side"), audio: Optional[Path] = field(M, "audio"),
+    preview: Optional[Path] = field(M, "preview"),
 ) -> None:
     """A skeleton video (H.264 MP4 that plays in browsers) and an optional preview."""
-    from genseq.motion.render import render_clip_file
+    from genseq.motion.render import render_dance_options
 
-    options = {"size": size, "camera": camera, "background": parse_rgb(background),
-               "side_by_side_video": side_by_side, "audio": audio}
-    for path in render_clip_file(clip, out, preview, **options):
-        say(f"wrote {path}")
+    say_written(render_dance_options(M.build(clip=str(clip), out=as_text(out), size=size, camera=camera,
+                                              background=background, side_by_side=as_text(side_by_side),
+                                              audio=as_text(audio), preview=as_text(preview))))
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo
 
 
 @app.command("demo")
-def demo_cmd(out: Path = typer.Option(Path("generated"), "--out")) -> None:
-    """The main job on the bundled models: new melodies and piano rolls (MIDI, WAV, PNG) and a dance (MP4, PNG)."""
-    from genseq.model.sample import SamplingOptions
-    from genseq.motion.render import render_preview
-    from genseq.motion.stages import DanceGenerateOptions, default_dance_checkpoint, generate_dance, write_dance_outputs
-    from genseq.music.stages import GenerateOptions, default_checkpoint, generate_and_render
+def demo_cmd(out: Path = typer.Option(Path("generated"), "--out", help="folder for everything the demo writes")) -> None:
+    """The main job on the bundled models, at the same defaults as `generate`: new melodies and piano rolls
+    (MIDI, WAV, PNG) and a dance (MP4, PNG)."""
+    from genseq.motion.generate import generate_and_render_dance
+    from genseq.music.generate import generate_and_render
 
     for representation in ("melody", "pianoroll"):
-        options = GenerateOptions(bars=16, num_outputs=2, sampling=SamplingOptions(temperature=0.9, seed=0))
-        for path in generate_and_render(default_checkpoint(representation), out / representation, options, True, True, True):
-            say(f"wrote {path}")
-    clips = generate_dance(default_dance_checkpoint(), DanceGenerateOptions(seconds=15.0, temperature=0.75))
-    for path in write_dance_outputs(clips, out / "dance" / "dance.mp4", None) + [render_preview(clips[0], out / "dance" / "dance.png")]:
-        say(f"wrote {path}")
+        options = opts.GenerateMusicOptions.build(out=str(out / representation), representation=representation, bars=16,
+                                                  num_outputs=2, allow_sine=True)
+        say_written(generate_and_render(options))
+    say_written(generate_and_render_dance(opts.GenerateDanceOptions.build(out=str(out / "dance" / "dance.mp4"), seconds=15.0)))
 
 
 def register_service_commands() -> None:
