@@ -1,6 +1,6 @@
 """Prefect flow: render many clips from a manifest (`genseq batch` as a flow).
 
-Each valid row becomes one task running genseq.service.batch.run_job, the same function
+Each valid row becomes one task running genseq.service.jobs.run_job, the same function
 `genseq batch` runs; rows that fail validation are reported without running. The task
 runner comes from configuration, not code: the flow's parameters, whose defaults come from
 the environment of the serving process:
@@ -29,8 +29,11 @@ from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTa
 
 from flows.progress import outputs_markdown, progress_reporter, publish_table
 from genseq.core.atomic import atomic_write_text
-from genseq.service.batch import (BatchReport, JobResult, largest_first, plan_batch, run_job, set_torch_threads, split_pending,
-                                  torch_threads_per_worker, worker_init)
+from genseq.service.jobs import remove_empty_folders, run_job
+from genseq.service.manifest import plan_batch
+from genseq.service.results import BatchReport, JobResult
+from genseq.service.scheduler import largest_first, split_pending
+from genseq.service.workers import set_torch_threads, torch_threads_per_worker, worker_init
 
 TaskRunnerKind = Literal["process", "thread", "dask"]
 
@@ -57,8 +60,8 @@ def make_task_runner(kind: str, workers: int, dask_address: str | None = None) -
     if kind == "thread":
         return ThreadPoolTaskRunner(max_workers=workers)
     if kind == "process":
-        return ProcessPoolTaskRunner(max_workers=workers, initializer=worker_init,
-                                     initargs=(torch_threads_per_worker(workers),))
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=worker_init,  # workers end with this process
+                                     initargs=(torch_threads_per_worker(workers), os.getpid()))
     if kind == "dask":
         from prefect_dask import DaskTaskRunner
 
@@ -138,6 +141,7 @@ def batch_render(params: BatchRenderParams = BatchRenderParams()) -> dict:
         runner = make_task_runner(params.task_runner, params.workers, params.dask_address)
         results += render_jobs.with_options(task_runner=runner)([job.model_dump() for job in largest_first(pending)],
                                                                 str(root.resolve()), params.device)
+    remove_empty_folders(results)
     report = BatchReport(results, time.monotonic() - started, params.workers, params.task_runner)
     publish_report(report, manifest)
     print(report.table())

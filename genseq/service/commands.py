@@ -138,7 +138,7 @@ def batch_cmd(
     import json
 
     from genseq.core.atomic import atomic_write_text
-    from genseq.service.batch import run_batch
+    from genseq.service.scheduler import run_batch
 
     def progress(result) -> None:
         say(f"row {result.row}: {result.status}{' (' + result.reason + ')' if result.status == 'failed' else ''}")

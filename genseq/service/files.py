@@ -70,15 +70,23 @@ def stable_digest(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def control_character(text: str) -> str:
+    """The first control character (NUL, newline, escape ...) in text, spelled as an escape ('\\x00'); '' if none."""
+    found = next((c for c in text if ord(c) < 32 or 127 <= ord(c) < 160), "")
+    return repr(found)[1:-1] if found else ""
+
+
 def inside_root(root: str | Path, relative: str | Path, what: str = "output") -> Path:
     """root/relative, resolved, after checking it cannot land outside root.
 
-    Rejected: absolute paths, '~', any '..' component, and paths that resolve (through
-    symlinks already on disk) to somewhere outside the resolved root.
+    Rejected: absolute paths, '~', any '..' component, control characters, and paths that
+    resolve (through symlinks already on disk) to somewhere outside the resolved root.
     """
     text = str(relative).strip()
     if not text:
         raise GenseqError(f"{what} path is empty")
+    if control_character(text):
+        raise GenseqError(f"{what} path contains a control character ({control_character(text)})", repr(text)[1:-1])
     candidate = Path(text)
     if candidate.is_absolute() or text.startswith("~"):
         raise GenseqError(f"{what} path must be relative to the output root, got an absolute path", text)

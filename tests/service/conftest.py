@@ -10,12 +10,12 @@ import pytest
 from tests.conftest import REPO, SCALE, write_tune
 
 try:
-    import genseq.motion.stages  # noqa: F401  (the dance stages are being written beside this work)
+    import genseq.motion.generate  # noqa: F401  (the dance stages are being written beside this work)
 
     HAVE_DANCE = True
 except ImportError:
     HAVE_DANCE = False
-needs_dance = pytest.mark.skipif(not HAVE_DANCE, reason="genseq.motion.stages (the dance stages) is not there yet")
+needs_dance = pytest.mark.skipif(not HAVE_DANCE, reason="genseq.motion.generate (the dance stages) is not there yet")
 
 TINY_DANCE_CONFIG = """
 fps: 15
@@ -29,6 +29,7 @@ def tiny_assets(base: Path) -> Path:
     """A folder shaped like assets/ (music-melody.pt, music-pianoroll.pt and, when the dance stages
     exist, dance.pt) holding tiny models trained here in seconds (configs/tiny.yaml for music, a
     tiny dance config on synthetic BVH clips); made once per test session (shared by the service tests)."""
+    from genseq.core.options import TrainDanceOptions, TrainMusicOptions
     from genseq.music.stages import resolve_music_config, train_music
 
     assets = base / "tiny-assets"
@@ -40,18 +41,20 @@ def tiny_assets(base: Path) -> Path:
         write_tune(tunes / f"tune_{index}.mid", [(pitch + index, start, end) for pitch, start, end in SCALE])
     assets.mkdir(exist_ok=True)
     for representation in ("melody", "pianoroll"):
-        config = resolve_music_config(REPO / "configs" / "tiny.yaml", representation, {})
+        config = resolve_music_config(TrainMusicOptions(data=str(tunes), out=str(base / f"tiny-run-{representation}"),
+                                                        config=str(REPO / "configs" / "tiny.yaml"),
+                                                        representation=representation))
         result = train_music(tunes, base / f"tiny-run-{representation}", config, device="cpu", show_progress=False)
         os.replace(result.best_checkpoint, assets / f"music-{representation}.pt")
     if HAVE_DANCE:
         from flows.examples import example_dances
-        from genseq.core.config import resolve_dance_config
-        from genseq.motion.stages import train_dance
+        from genseq.motion.data import resolve_dance_config, train_dance
 
         config_path = base / "tiny-dance.yaml"
         config_path.write_text(TINY_DANCE_CONFIG)
         clips = example_dances(base / "tiny-dance-clips", count=3, seconds=4.0)
-        result = train_dance(clips, base / "tiny-run-dance", resolve_dance_config(config_path, {}), device="cpu",
+        options = TrainDanceOptions(data=str(clips), out=str(base / "tiny-run-dance"), config=str(config_path))
+        result = train_dance(clips, base / "tiny-run-dance", resolve_dance_config(options), device="cpu",
                              show_progress=False)
         os.replace(result.best_checkpoint, assets / "dance.pt")
     (assets / "done").touch()

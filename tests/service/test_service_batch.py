@@ -12,7 +12,8 @@ import pretty_midi
 import pytest
 
 from genseq.core.errors import GenseqError
-from genseq.service.batch import plan_batch, run_batch
+from genseq.service.manifest import plan_batch
+from genseq.service.scheduler import run_batch
 from genseq.service.files import inside_root
 from tests.conftest import REPO, SCALE, run_cli, write_tune
 from tests.service.conftest import needs_dance
@@ -71,7 +72,8 @@ def test_yaml_manifest_that_is_not_a_list(tmp_path):
 
 
 def test_longest_jobs_first_and_only_the_modules_they_need(tmp_path):
-    from genseq.service.batch import largest_first, modules_for
+    from genseq.service.scheduler import largest_first
+    from genseq.service.workers import modules_for
 
     manifest = tmp_path / "m.yaml"
     manifest.write_text("- {kind: music, output: a, parameters: {bars: 2, png: false}}\n"
@@ -89,7 +91,8 @@ def test_longest_jobs_first_and_only_the_modules_they_need(tmp_path):
 def test_step_queue_keeps_short_audio_steps_for_the_end(tmp_path):
     """The process runner's queue: music jobs with audio split into generate and audio steps; up to
     `reserve` ready audio steps wait while whole jobs remain, so the batch ends on short steps."""
-    from genseq.service.batch import JobResult, StepQueue
+    from genseq.service.results import JobResult
+    from genseq.service.scheduler import StepQueue
 
     manifest = tmp_path / "m.yaml"
     manifest.write_text("".join(f"- {{kind: music, output: o{i}, parameters: {{bars: {8 - i}}}}}\n" for i in range(5))
@@ -247,11 +250,11 @@ def dies_in_a_worker(job, output_root, device=None, *step):
 
 def test_a_crashed_worker_fails_only_its_job(assets, tmp_path, monkeypatch):
     """A worker process that dies fails the job it ran; this process runs the rest, and every other row completes."""
-    import genseq.service.batch as batch
+    import genseq.service.scheduler as scheduler
 
-    CRASH.update(parent=os.getpid(), run_job=batch.run_job)
+    CRASH.update(parent=os.getpid(), run_job=scheduler.run_job)
     monkeypatch.setenv("GENSEQ_ASSETS", str(assets))
-    monkeypatch.setattr(batch, "run_job", dies_in_a_worker)  # workers are forked: they see it too
+    monkeypatch.setattr(scheduler, "run_job", dies_in_a_worker)  # workers are forked: they see it too
     manifest = tmp_path / "m.yaml"
     manifest.write_text("".join(f"- {{kind: music, output: o{i}, parameters: {{bars: 1, seed: {i}, wav: false, png: false}}}}\n"
                                 for i in range(5)))
@@ -266,7 +269,7 @@ def test_a_crashed_worker_fails_only_its_job(assets, tmp_path, monkeypatch):
 def test_audio_step_keeps_the_files_in_sample_order_and_the_first_steps_fingerprint(assets, tmp_path, monkeypatch):
     """The split steps give the files and record of the one-step run (each WAV after its own sample's
     files), and the record describes the inputs as the generate step read them."""
-    from genseq.service.batch import run_job
+    from genseq.service.jobs import run_job
 
     monkeypatch.setenv("GENSEQ_ASSETS", str(assets))
     manifest = tmp_path / "m.yaml"

@@ -1,0 +1,303 @@
+"""Batch manifests: reading YAML or CSV rows and validating them into Jobs, each bad row failing alone.
+
+A manifest is YAML (a list of rows, or a mapping with a `jobs:` list) or CSV (a header row;
+columns kind, checkpoint, primer, output, and either a `parameters` column holding a JSON
+object or `key=value;key=value`, or one extra column per parameter). A row:
+
+    kind: music | dance
+    checkpoint: a checkpoint file or run folder; empty for the bundled model of the kind
+    primer: a MIDI file (music) or a video / BVH / .npz clip (dance) to continue; optional
+    output: where the job writes, relative to the output root: a folder for music
+            (sample_000.mid, .wav, .png ...), an .mp4 (or .mov) file for dance
+    parameters: see MusicParameters and DanceParameters (unknown keys are errors)
+
+Relative checkpoint and primer paths are read relative to the manifest's folder. Outputs
+can never land outside the output root (absolute paths, '..' and symlinks that lead out are
+rejected), no path may hold a control character, and no two rows may write the same file
+(every file a job writes is compared: `clip.mp4` and `clip.mov` both write `clip.png`).
+
+Hostile manifests are refused whole with one line: larger than bounded_yaml.MAX_MANIFEST_BYTES,
+a YAML alias bomb or recursive alias, a CSV whose quoted field never ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from genseq.core.errors import GenseqError
+from genseq.service.bounded_yaml import load_bounded_yaml, read_bounded_text
+from genseq.service.files import control_character, inside_root
+from genseq.service.results import JobResult
+
+VIDEO_SUFFIXES = (".mp4", ".mov")
+MEDIA_SUFFIXES = (".mid", ".midi", ".wav", ".png", ".gif", ".npz", *VIDEO_SUFFIXES)
+ROW_KEYS = ("kind", "checkpoint", "primer", "output")
+
+
+class MusicParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    representation: Literal["melody", "pianoroll"] = Field("melody", description="bundled model when no checkpoint")
+    bars: Optional[int] = Field(None, ge=1, le=1024, description="length in bars (default 8)")
+    seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
+    temperature: float = Field(1.0, ge=0)
+    top_k: Optional[int] = Field(None, ge=1)
+    top_p: Optional[float] = Field(None, gt=0, le=1)
+    seed: int = 0
+    num_outputs: int = Field(1, ge=1, le=64)
+    tempo: Optional[float] = Field(None, gt=0, le=1000)
+    program: Optional[int] = Field(None, ge=0, le=127)
+    include_primer: bool = False
+    wav: bool = True
+    png: bool = True
+    allow_sine: bool = Field(False, description="sine synthesis when fluidsynth is missing")
+
+
+class DanceParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seconds: float = Field(10.0, gt=0, le=600)
+    seed: int = 0
+    temperature: float = Field(1.0, ge=0)
+    num_outputs: int = Field(1, ge=1, le=16)
+    size: int = Field(512, ge=16, le=2048)
+    camera: Literal["follow", "fixed"] = "follow"
+    keypoints: bool = Field(False, description="also save each clip as .npz beside the video")
+    preview: bool = Field(True, description="also a PNG contact sheet beside the video")
+
+
+def numbered(path: Path, index: int, count: int) -> Path:
+    """The name of one of `count` outputs (as genseq.motion.stages.numbered names them)."""
+    return path if count == 1 else path.with_name(f"{path.stem}_{index:03d}{path.suffix}")
+
+
+class Job(BaseModel):
+    """One validated manifest row (paths still as written; resolve with genseq.service.jobs.input_path)."""
+
+    model_config = ConfigDict(extra="forbid")
+    row: int = Field(..., description="1-based row number in the manifest")
+    kind: Literal["music", "dance"]
+    checkpoint: Optional[str] = None
+    primer: Optional[str] = None
+    output: str
+    parameters: Union[MusicParameters, DanceParameters]
+    base_dir: str = Field(".", description="folder relative checkpoint/primer paths are read from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def parameters_of_kind(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            params = data.get("parameters") or {}
+            if isinstance(params, BaseModel):
+                params = params.model_dump()
+            kind = data.get("kind")
+            if kind not in ("music", "dance"):
+                data["parameters"] = {}  # the kind is the error; say only that
+            elif kind == "music":
+                data["parameters"] = MusicParameters.model_validate(params)
+            elif kind == "dance":
+                data["parameters"] = DanceParameters.model_validate(params)
+            for key in ("checkpoint", "primer"):
+                if isinstance(data.get(key), str) and not data[key].strip():
+                    data[key] = None
+        return data
+
+    @field_validator("output", "checkpoint", "primer")
+    @classmethod
+    def no_control_characters(cls, value: str | None) -> str | None:
+        found = control_character(value or "")
+        if found:
+            raise ValueError(f"contains a control character ({found}), which no file name may hold")
+        return value
+
+    @model_validator(mode="after")
+    def output_fits_kind(self) -> "Job":
+        suffix = Path(self.output).suffix.lower()
+        if self.kind == "dance" and suffix not in VIDEO_SUFFIXES:
+            raise ValueError(f"a dance output is a video file ending in {' or '.join(VIDEO_SUFFIXES)}, got '{self.output}'")
+        if self.kind == "music" and suffix in MEDIA_SUFFIXES:
+            raise ValueError(f"a music output is a folder (sample_000.mid ... go inside), got '{self.output}'")
+        return self
+
+    def writes(self) -> list[str]:
+        """Every file the job writes, relative to the output root (its record aside)."""
+        p, output = self.parameters, Path(self.output)
+        if self.kind == "music":
+            suffixes = [".mid"] + [".png"] * p.png + [".wav"] * p.wav
+            return [str(output / f"sample_{i:03d}{s}") for i in range(p.num_outputs) for s in suffixes]
+        suffixes = [output.suffix] + [".npz"] * p.keypoints + [".png"] * p.preview
+        return [str(numbered(output.with_suffix(s), i, p.num_outputs)) for i in range(p.num_outputs) for s in suffixes]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading rows
+
+
+def read_manifest_rows(manifest: str | Path) -> list[dict]:
+    """The raw rows of a YAML or CSV manifest, each with its 'row' number."""
+    path = Path(manifest)
+    if not path.is_file():
+        raise GenseqError("no such manifest file", path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml", ".json"):
+        raise GenseqError("manifest must be .yaml, .yml or .csv", path)
+    text = read_bounded_text(path)
+    return read_csv_rows(text, path) if suffix == ".csv" else read_yaml_rows(text, path)
+
+
+def read_yaml_rows(text: str, path: Path) -> list[dict]:
+    try:
+        data = load_bounded_yaml(text)
+    except yaml.YAMLError as exc:
+        raise GenseqError(f"not valid YAML ({str(exc).splitlines()[0]})", path) from None
+    except GenseqError as exc:
+        raise GenseqError(exc.problem, path) from None
+    if isinstance(data, dict) and "jobs" in data:
+        data = data["jobs"]
+    if not isinstance(data, list):
+        raise GenseqError("a YAML manifest is a list of jobs (or a mapping with a 'jobs' list)", path)
+    return [{"row": number, **(item if isinstance(item, dict) else {"invalid": item})}
+            for number, item in enumerate(data, start=1)]
+
+
+def read_csv_rows(text: str, path: Path) -> list[dict]:
+    """The rows of a CSV manifest; a broken file (a quoted field that never ends, say) is refused whole,
+    naming the line its record starts on."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        fields = reader.fieldnames
+    except csv.Error as exc:
+        raise GenseqError(f"line 1: not valid CSV ({exc})", path) from None
+    if not fields or "kind" not in [f.strip() for f in fields]:
+        raise GenseqError("a CSV manifest needs a header row with at least 'kind' and 'output' columns", path)
+    rows = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            why = "a quoted field never ends (unterminated quote)" if "end of data" in str(exc) else str(exc)
+            raise GenseqError(f"line {line}: not valid CSV: {why}", path) from None
+        rows.append({"row": len(rows) + 1, **csv_row(record)})
+
+
+def csv_row(record: dict) -> dict:
+    """A CSV record as a row: the known columns, then `parameters` and every other non-empty column as parameters."""
+    row: dict = {}
+    parameters: dict = {}
+    for key, value in record.items():
+        if key is None:  # more cells than header columns
+            row["invalid"] = f"{len(value)} cell(s) beyond the header"
+            continue
+        key = key.strip()
+        value = (value or "").strip()
+        if key in ROW_KEYS:
+            row[key] = value
+        elif key == "parameters":
+            if value:
+                parameters.update(parse_parameters(value))
+        elif value:
+            parameters[key] = cell_value(value)  # "3" -> 3, "true" -> True, "0.9" -> 0.9
+    row["parameters"] = parameters
+    return row
+
+
+def cell_value(text: str) -> Any:
+    """A CSV cell or key=value value read as YAML (bounded); text that is not YAML stays text."""
+    try:
+        return load_bounded_yaml(text)
+    except yaml.YAMLError:
+        return text
+
+
+def parse_parameters(text: str) -> dict:
+    """A JSON object, or key=value pairs separated by ';'."""
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return {"__invalid__": f"parameters is not valid JSON ({exc.msg})"}
+        return value if isinstance(value, dict) else {"__invalid__": "parameters must be an object"}
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            return {"__invalid__": f"parameters: expected key=value, got '{part}'"}
+        out[key.strip()] = cell_value(value.strip())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Validating rows into jobs
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"] if not str(p).startswith(("function-", "MusicParameters", "DanceParameters")))
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+@dataclass
+class Plan:
+    """What a manifest asks for: valid jobs (with their resolved output) and rows that failed validation."""
+
+    jobs: list[Job]
+    rejected: list[JobResult]
+
+    @property
+    def rows(self) -> int:
+        return len(self.jobs) + len(self.rejected)
+
+
+def plan_batch(manifest: str | Path, output_root: str | Path) -> Plan:
+    """Validate every row; a bad row becomes a failed result with its reason, never an exception."""
+    manifest = Path(manifest)
+    rows = read_manifest_rows(manifest)
+    base_dir = str(manifest.resolve().parent)
+    jobs, rejected, claimed = [], [], {}
+    for raw in rows:
+        number = raw.get("row", 0)
+        kind, output = str(raw.get("kind") or ""), str(raw.get("output") or "")
+        try:
+            job = validate_row(raw, base_dir)
+            claim_outputs(job, output_root, claimed)
+            jobs.append(job)
+        except ValidationError as exc:
+            rejected.append(JobResult(number, kind, output, "failed", describe_validation_error(exc)))
+        except GenseqError as exc:
+            rejected.append(JobResult(number, kind, output, "failed", str(exc)))
+    return Plan(jobs, rejected)
+
+
+def validate_row(raw: dict, base_dir: str) -> Job:
+    if "invalid" in raw:
+        raise GenseqError(f"row is not a mapping of kind/checkpoint/primer/output/parameters: {raw['invalid']!r}")
+    params = raw.get("parameters") or {}
+    if isinstance(params, dict) and "__invalid__" in params:
+        raise GenseqError(params["__invalid__"])
+    return Job.model_validate({**raw, "base_dir": base_dir})
+
+
+def claim_outputs(job: Job, output_root: str | Path, claimed: dict[Path, tuple[int, str]]) -> None:
+    """Claim the job's output and every file it writes; GenseqError when an earlier row claimed one."""
+    target = inside_root(output_root, job.output)
+    paths = [target] + [inside_root(output_root, name) for name in job.writes()]
+    for path, name in zip(paths, [job.output, *job.writes()]):
+        if path in claimed:
+            row, theirs = claimed[path]
+            same = "same output as" if path == target and theirs == "output" else f"writes {name}, as does"
+            raise GenseqError(f"{same} row {row}", job.output)
+    for path in paths:
+        claimed[path] = (job.row, "output" if path == target else "file")
