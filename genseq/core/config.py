@@ -24,6 +24,10 @@ class ModelConfig(StrictModel):
     dropout: float = Field(0.3, ge=0.0, lt=1.0)
     # Graves (2013): the input feeds every layer and every layer feeds the output head
     input_to_all_layers: bool = True
+    # the output head: "default" is the data's own (softmax, independent Bernoullis, mixture);
+    # "nade" models K binary units of a step jointly (RNN-NADE), with nade_hidden hidden units
+    head: Literal["default", "bernoulli", "nade"] = "default"
+    nade_hidden: int = Field(100, ge=1)
 
 
 class TrainConfig(StrictModel):

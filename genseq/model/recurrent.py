@@ -11,15 +11,27 @@ import torch
 from torch import nn
 
 from genseq.core.config import ModelConfig
+from genseq.core.errors import GenseqError
+from genseq.model import heads
+from genseq.model.nade import NADE
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 State = list  # one entry per layer: a tensor, or an (h, c) tuple for LSTM
 
 
+def check_head(config_head: str, data_head: str | None) -> None:
+    """The config's head must fit the data's: "nade" and "bernoulli" need binary units."""
+    if config_head == "default" or data_head is None:
+        return
+    if data_head != "bernoulli" or config_head not in ("bernoulli", "nade"):
+        raise GenseqError(f"model head {config_head!r} does not fit this data (its values need a {data_head!r} head)")
+
+
 class StackedRecurrent(nn.Module):
-    def __init__(self, config: ModelConfig, input_size: int, output_size: int):
+    def __init__(self, config: ModelConfig, input_size: int, output_size: int, data_head: str | None = None):
         super().__init__()
+        check_head(config.head, data_head)
         self.config = config
         cell = CELLS[config.cell]
         hidden = config.hidden_size
@@ -28,7 +40,10 @@ class StackedRecurrent(nn.Module):
             layer_input = input_size if index == 0 else hidden + (input_size if config.input_to_all_layers else 0)
             self.layers.append(cell(layer_input, hidden, batch_first=True))
         self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(hidden * config.num_layers + input_size, output_size)
+        # the joint head's shared weights; the linear head then gives its per-step biases
+        self.joint = NADE(output_size, config.nade_hidden) if config.head == "nade" else None
+        head_size = self.joint.bias_size if self.joint is not None else output_size
+        self.head = nn.Linear(hidden * config.num_layers + input_size, head_size)
 
     def forward(self, inputs: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """inputs (B, T, F) -> output logits/parameters (B, T, O) and the new state."""
@@ -47,6 +62,19 @@ class StackedRecurrent(nn.Module):
         # the input joins the head too: "the next step is much like the last" is then one linear map
         features = torch.cat([self.dropout(torch.cat(layer_outputs, dim=-1)), inputs], dim=-1)
         return self.head(features), new_state
+
+    def step_losses(self, head: str, outputs: torch.Tensor, targets: torch.Tensor, target_mask=None) -> torch.Tensor:
+        """NLL (nats) of each step (B, T) under the model's head (`head`: the data's, unless the model has its own)."""
+        if self.joint is not None:
+            return self.joint.step_losses(outputs, targets)
+        return heads.step_losses(head, outputs, targets, target_mask)
+
+    def sample_step(self, head: str, outputs: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                    top_p: float | None = None, generator: torch.Generator | None = None, value_size: int | None = None):
+        """Draw one step from (B, O) outputs under the model's head (see heads.sample)."""
+        if self.joint is not None:
+            return self.joint.sample(outputs, temperature, top_k, generator)
+        return heads.sample(head, outputs, temperature, top_k, top_p, generator, value_size)
 
 
 def count_parameters(model: nn.Module) -> int:

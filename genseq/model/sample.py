@@ -8,7 +8,6 @@ from typing import Callable
 import numpy as np
 import torch
 
-from genseq.model import heads
 from genseq.model.recurrent import StackedRecurrent
 
 
@@ -46,7 +45,7 @@ def sample_continuations(
     logits = outputs[:, -1]
     values = []
     for index in range(steps):
-        value = heads.sample(head, logits, options.temperature, options.top_k, options.top_p, generator, value_size)
+        value = model.sample_step(head, logits, options.temperature, options.top_k, options.top_p, generator, value_size)
         values.append(value)
         if progress:
             progress(index + 1)

@@ -83,7 +83,7 @@ def build_model(spec: ModelSpec | dict) -> StackedRecurrent:
     fields = spec if isinstance(spec, dict) else vars(spec)
     config = ModelConfig.model_validate(fields["config"]["model"])
     check_model_memory(config, fields["input_size"], fields["output_size"])  # before allocating
-    return StackedRecurrent(config, fields["input_size"], fields["output_size"])
+    return StackedRecurrent(config, fields["input_size"], fields["output_size"], fields.get("head"))
 
 
 def load_trained_model(checkpoint, kind: str, device: str | None = None) -> tuple[StackedRecurrent, dict]:
@@ -164,7 +164,7 @@ def step_losses_of(model: StackedRecurrent, pieces: Sequence[Piece], head: str, 
         spans = [(i, 0, len(pieces[i].inputs)) for i in chunk]
         batch = collate(pieces, spans, device)
         outputs, _ = model(batch.inputs)
-        losses = heads.step_losses(head, outputs, batch.targets, batch.target_mask).cpu().numpy()
+        losses = model.step_losses(head, outputs, batch.targets, batch.target_mask).cpu().numpy()
         predictions = outputs.argmax(-1).cpu().numpy() if head == "categorical" else None
         for row, (i, _, length) in enumerate(spans):
             results[i] = (losses[row, :length], None if predictions is None else predictions[row, :length])
@@ -197,7 +197,7 @@ def train(
     model = build_model(spec).to(torch_device)
     if spec.initial_output_bias is not None:
         with torch.no_grad():
-            model.head.bias.copy_(torch.tensor(spec.initial_output_bias, dtype=torch.float32))
+            model.head.bias[: len(spec.initial_output_bias)].copy_(torch.tensor(spec.initial_output_bias, dtype=torch.float32))
     optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
     state = {"epoch": 0, "best_valid_loss": math.inf, "bad_epochs": 0, "train_seconds": 0.0, "history": []}
     last_path = run_dir / LAST
@@ -282,7 +282,7 @@ def run_epoch(model, optimizer, spec: ModelSpec, config: TrainConfig, source: Pi
                                                config.condition_truth_steps, config.condition_self_steps)
         else:
             outputs, _ = model(batch.inputs)
-        losses = heads.step_losses(spec.head, outputs, batch.targets, batch.target_mask) * batch.mask
+        losses = model.step_losses(spec.head, outputs, batch.targets, batch.target_mask) * batch.mask
         loss = losses.sum() / batch.mask.sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
