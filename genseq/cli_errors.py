@@ -92,9 +92,16 @@ def usage_message(exc: BaseException) -> str:
         message = "no such option" + (f" (did you mean {', '.join(sorted(possible))}?)" if possible else "")
     elif not message:
         message = one_line(exc.format_message())
-    ctx = getattr(exc, "ctx", None)
-    command = getattr(ctx, "command_path", None) or "genseq"
-    return f"{name + ': ' if name else ''}{message.rstrip('.')} (see '{command} --help')"
+    return f"{name + ': ' if name else ''}{message.rstrip('.')} (see '{command_name(getattr(exc, 'ctx', None))} --help')"
+
+
+def command_name(ctx) -> str:
+    """`genseq generate music` for a click context, whatever the program was started as."""
+    names = []
+    while ctx is not None and getattr(ctx, "parent", None) is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return " ".join(["genseq", *reversed(names)])
 
 
 def os_message(exc: OSError) -> str:
@@ -113,6 +120,8 @@ def environment_message(exc: BaseException) -> str | None:
         return f"out of memory{detail}; use smaller sizes or a larger --max-memory where the machine has it"
     if isinstance(exc, (RuntimeError, AssertionError)) and DISK_FULL.search(text):
         return f"cannot write output: {one_line(text)[:200]}"
+    if isinstance(exc, ValueError) and "null byte" in text:
+        return "a file name holds a NUL byte (\\x00); file names cannot contain one"
     if "not compiled with CUDA" in text or "No CUDA GPUs are available" in text or "Found no NVIDIA driver" in text:
         return "--device: no CUDA device on this machine; use --device cpu"
     return None
@@ -158,8 +167,7 @@ def report(exc: BaseException) -> int:
     if is_usage_error(exc):
         if type(exc).__name__ == "NoArgsIsHelpError":  # a group with no command: show its help
             print(exc.format_message(), file=sys.stderr)
-            ctx = getattr(exc, "ctx", None)
-            error_line(f"missing command (see '{getattr(ctx, 'command_path', 'genseq')} --help')")
+            error_line(f"missing command (see '{command_name(getattr(exc, 'ctx', None))} --help')")
         else:
             error_line(usage_message(exc))
         return USER_ERROR
