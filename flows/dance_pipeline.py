@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
-from pydantic import BaseModel, Field
+from pydantic import Field, create_model
 from prefect import flow
 
 from flows.extract_motion import ExtractMotionParams, extract_motion_flow
-from flows.generate_dance import GenerateDanceParams, generate_dance_flow
+from flows.generate_dance import generate_dance_flow
+from flows.params import picked
 from flows.train_dance import TrainDanceParams, train_dance_flow
+from genseq.core.options import GenerateDanceOptions, TrainDanceOptions
 
-
-class DancePipelineParams(BaseModel):
-    data: list[str] = Field(default_factory=list,
-                            description="videos, BVH files or folders to learn from; empty: synthetic example BVH "
-                                        "dances (a self-contained demo)")
-    work_dir: str = Field("out/dance-pipeline", description="where the clips, run folder and outputs go")
-    config: Optional[str] = Field(None, description="YAML config; empty for configs/dance.yaml")
-    epochs: Optional[int] = Field(2, ge=1)
-    max_minutes: Optional[float] = Field(5.0, gt=0)
-    seconds: float = Field(10.0, gt=0)
-    seed: int = 0
-    num_outputs: int = Field(1, ge=1, le=100)
+DancePipelineParams = create_model(
+    "DancePipelineParams",
+    data=(list[str], Field(default_factory=list, description="videos, BVH files or folders to learn from; empty: "
+                                                            "synthetic example BVH dances (a self-contained demo)")),
+    work_dir=(str, Field("out/dance-pipeline", description="where the clips, run folder and outputs go")),
+    **picked(TrainDanceOptions, "config", "epochs", "max_minutes", epochs=2, max_minutes=5.0),
+    **picked(GenerateDanceOptions, "seconds", "seed", "temperature", "num_outputs", seconds=10.0),
+)
 
 
 @flow(name="dance-pipeline", log_prints=True)
@@ -32,9 +29,9 @@ def dance_pipeline(params: DancePipelineParams = DancePipelineParams()) -> list[
     extract_motion_flow(ExtractMotionParams(paths=params.data, out=str(work / "clips")))
     checkpoint = train_dance_flow(TrainDanceParams(data=str(work / "clips"), out=str(work / "run"), config=params.config,
                                                    epochs=params.epochs, max_minutes=params.max_minutes, seed=params.seed))
-    return generate_dance_flow(GenerateDanceParams(checkpoint=checkpoint, out=str(work / "dance.mp4"), seconds=params.seconds,
-                                                   seed=params.seed, num_outputs=params.num_outputs,
-                                                   keypoints_out=str(work / "dance.npz")))
+    return generate_dance_flow(GenerateDanceOptions(
+        checkpoint=checkpoint, out=str(work / "dance.mp4"), seconds=params.seconds, seed=params.seed,
+        temperature=params.temperature, num_outputs=params.num_outputs, keypoints_out=str(work / "dance.npz")))
 
 
 if __name__ == "__main__":

@@ -24,14 +24,13 @@ EXAMPLES_DIR = Path("out/examples")
 
 def example_tunes(folder: str | Path = EXAMPLES_DIR / "tunes", count: int = 16, bars: int = 8) -> Path:
     """`count` tunes of `bars` bars sampled from the bundled melody model into `folder` (kept once made)."""
-    from genseq.model.sample import SamplingOptions
-    from genseq.music.stages import GenerateOptions, default_checkpoint, generate_music
+    from genseq.core.options import GenerateMusicOptions
+    from genseq.music.generate import generate_music
 
     folder = Path(folder)
     if len(list(folder.glob("sample_*.mid"))) >= count:
         return folder
-    options = GenerateOptions(bars=bars, num_outputs=count, sampling=SamplingOptions(temperature=0.9, seed=1234))
-    generate_music(default_checkpoint("melody"), folder, options)
+    generate_music(GenerateMusicOptions(out=str(folder), bars=bars, num_outputs=count, seed=1234))
     return folder
 
 

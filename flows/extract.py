@@ -5,37 +5,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
 from prefect import flow
 
+from flows.params import flow_params, to_options
 from flows.progress import publish_outputs, publish_table
-from flows.tasks import absolute, cached, extract_music_task
+from flows.tasks import cached, extract_music_task, task_options
+from genseq.core.options import ExtractMusicOptions
 
-
-class ExtractMusicParams(BaseModel):
-    paths: list[str] = Field(default_factory=list,
-                             description="MIDI files, recordings (wav, mp3, flac, ogg, m4a) or folders; empty: the bundled examples (assets/examples), else "
-                                         "tunes sampled from the bundled melody model into out/examples/tunes")
-    out: str = Field("out/music-dataset.npz", description="dataset file to write")
-    steps_per_quarter: int = Field(4, ge=1, le=24)
-    programs: list[int] = Field(default_factory=list, description="keep only these General MIDI programs (empty: all)")
-    include_drums: bool = False
+ExtractMusicParams = flow_params(ExtractMusicOptions, paths="MIDI files, recordings (wav, mp3, flac, ogg, m4a) or "
+                                 "folders; empty: the bundled examples (assets/examples), else tunes sampled from the "
+                                 "bundled melody model into out/examples/tunes",
+                                 out="dataset file to write; empty: out/music-dataset.npz")
 
 
 @flow(name="extract-music", log_prints=True)
 def extract_music_flow(params: ExtractMusicParams = ExtractMusicParams()) -> str:
-    paths = params.paths
-    if not paths:
-        from flows.examples import example_midi_inputs
+    from flows.examples import example_midi_inputs
 
-        paths = example_midi_inputs()
-    report = cached(extract_music_task, paths=[absolute(p) for p in paths], out=absolute(params.out),
-                    steps_per_quarter=params.steps_per_quarter, programs=params.programs,
-                    include_drums=params.include_drums)
+    options = to_options(ExtractMusicOptions, params, paths=params.paths or example_midi_inputs(),
+                         out=params.out or "out/music-dataset.npz")
+    report = cached(extract_music_task, task_options(options, "paths", "out"))
     publish_table(report["kept"] + report["dropped"], "files kept and dropped, with reasons")
-    publish_outputs(f"Dataset: {len(report['kept'])} piece(s) kept, {len(report['dropped'])} dropped", [Path(params.out)])
+    publish_outputs(f"Dataset: {len(report['kept'])} piece(s) kept, {len(report['dropped'])} dropped",
+                    [Path(p) for p in report["written"]])
     print("\n".join(report["lines"][-5:]))
-    return params.out
+    return report["written"][0]
 
 
 if __name__ == "__main__":

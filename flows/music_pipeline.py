@@ -7,31 +7,25 @@ their inputs' contents, and training resumes its run folder (a finished run ends
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import Field, create_model
 from prefect import flow
 
 from flows.extract import ExtractMusicParams, extract_music_flow
-from flows.generate import GenerateMusicParams, generate_music_flow
+from flows.generate import generate_music_flow
+from flows.params import picked
 from flows.train import TrainMusicParams, train_music_flow
+from genseq.core.options import GenerateMusicOptions, TrainMusicOptions
 
-
-class MusicPipelineParams(BaseModel):
-    data: list[str] = Field(default_factory=list,
-                            description="MIDI files or folders to learn from; empty: example tunes sampled from the "
-                                        "bundled melody model (a self-contained demo)")
-    work_dir: str = Field("out/music-pipeline", description="where the dataset, run folder and outputs go")
-    representation: Literal["melody", "pianoroll"] = "melody"
-    steps_per_quarter: int = Field(4, ge=1, le=24)
-    config: Optional[str] = Field(None, description="YAML config; empty for the tuned defaults")
-    epochs: Optional[int] = Field(3, ge=1)
-    max_minutes: Optional[float] = Field(5.0, gt=0)
-    temperature: float = Field(1.0, ge=0)
-    seed: int = 0
-    bars: int = Field(8, ge=1)
-    num_outputs: int = Field(2, ge=1, le=100)
-    allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
+MusicPipelineParams = create_model(
+    "MusicPipelineParams",
+    data=(list[str], Field(default_factory=list, description="MIDI files or folders to learn from; empty: example tunes "
+                                                            "sampled from the bundled melody model (a self-contained demo)")),
+    work_dir=(str, Field("out/music-pipeline", description="where the dataset, run folder and outputs go")),
+    **picked(TrainMusicOptions, "representation", "config", "epochs", "max_minutes", epochs=3, max_minutes=5.0),
+    steps_per_quarter=(int, Field(4, ge=1, le=24, description="grid steps per quarter note of the dataset and model")),
+    **picked(GenerateMusicOptions, "temperature", "seed", "bars", "num_outputs", "allow_sine", bars=8, num_outputs=2),
+)
 
 
 @flow(name="music-pipeline", log_prints=True)
@@ -42,9 +36,9 @@ def music_pipeline(params: MusicPipelineParams = MusicPipelineParams()) -> list[
     checkpoint = train_music_flow(TrainMusicParams(
         data=dataset, out=str(work / "run"), representation=params.representation, config=params.config,
         steps_per_quarter=params.steps_per_quarter, epochs=params.epochs, max_minutes=params.max_minutes, seed=params.seed))
-    return generate_music_flow(GenerateMusicParams(
+    return generate_music_flow(GenerateMusicOptions(
         checkpoint=checkpoint, out=str(work / "generated"), temperature=params.temperature, seed=params.seed,
-        bars=params.bars, num_outputs=params.num_outputs, wav=True, png=True, allow_sine=params.allow_sine))
+        bars=params.bars, num_outputs=params.num_outputs, allow_sine=params.allow_sine))
 
 
 if __name__ == "__main__":

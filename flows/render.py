@@ -3,40 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
-from pydantic import BaseModel, Field
 from prefect import flow
 
+from flows.params import flow_params, to_options
 from flows.progress import publish_outputs
-from flows.tasks import absolute, cached, render_music_task
+from flows.tasks import cached, render_music_task, task_options
+from genseq.core.options import RenderMusicOptions
 
-
-class RenderMusicParams(BaseModel):
-    midi: Optional[str] = Field(None, description="MIDI file to render; empty: assets/examples/melody.mid, else a tune "
-                                                  "sampled from the bundled melody model")
-    wav: Optional[str] = Field(None, description="WAV path (default: in out_dir, else beside the MIDI)")
-    png: Optional[str] = Field(None, description="piano-roll PNG path (default: in out_dir, else beside the MIDI)")
-    out_dir: Optional[str] = Field("out/rendered", description="folder for the default WAV/PNG paths")
-    allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
-
-
-def default_beside(midi: Path, out_dir: Optional[str], suffix: str) -> Path:
-    return (Path(out_dir) if out_dir else midi.parent) / midi.with_suffix(suffix).name
+RenderMusicParams = flow_params(RenderMusicOptions, midi="MIDI file to render; empty: assets/examples/melody.mid, "
+                                                         "else a tune sampled from the bundled melody model")
 
 
 @flow(name="render-music", log_prints=True)
 def render_music_flow(params: RenderMusicParams = RenderMusicParams()) -> list[str]:
     if params.midi:
-        midi = Path(params.midi)
+        options = to_options(RenderMusicOptions, params)
     else:
-        from flows.examples import example_tune
+        from flows.examples import EXAMPLES_DIR, example_tune
 
-        midi = example_tune()
-    paths = cached(render_music_task, midi=absolute(midi),
-                   wav=absolute(params.wav or default_beside(midi, params.out_dir, ".wav")),
-                   png=absolute(params.png or default_beside(midi, params.out_dir, ".png")), allow_sine=params.allow_sine)
-    publish_outputs(f"Rendered {midi.name}", paths, key="render-music")
+        rendered = EXAMPLES_DIR / "rendered"
+        options = to_options(RenderMusicOptions, params, midi=str(example_tune()),
+                             wav=params.wav or str(rendered / "tune.wav"), png=params.png or str(rendered / "tune.png"))
+    paths = cached(render_music_task, task_options(options, "midi", "wav", "png"))
+    publish_outputs(f"Rendered {Path(options.midi).name}", paths, key="render-music")
     return paths
 
 

@@ -7,7 +7,7 @@ Cache key of a stage task = SHA-256 of
     relative name and bytes; see genseq.service.files.content_digest),
   - every other parameter (output paths as absolute paths, options),
 so renaming or touching an input changes nothing, editing its bytes or any option runs the
-task again. Results (the list of written paths, small reports) are persisted under
+task again. Results (the list of written paths, small reports) are persisted as JSON (never pickle) under
 PREFECT_HOME/storage; a hit whose output files are gone runs again (`cached`).
 
 Retries: only where a retry can help. A GenseqError is bad input or a bad option (a retry
@@ -33,16 +33,16 @@ RETRIES = 2
 RETRY_DELAY_S = 3
 
 
-def content_cache(*input_params: str) -> CachePolicy:
-    """Key on the content of the files named by `input_params` plus every other parameter."""
+def content_cache(*input_fields: str) -> CachePolicy:
+    """Key on the content of the files named by `input_fields` of the task's options plus every other option."""
 
     def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+        options = dict(parameters["options"])
         files = {}
-        for name in input_params:
-            value = parameters.get(name)
+        for name in input_fields:
+            value = options.pop(name, None)
             values = value if isinstance(value, (list, tuple)) else [value]
             files[name] = content_digest([None if v in (None, "") else Path(v) for v in values])
-        options = {name: value for name, value in parameters.items() if name not in input_params}
         return stable_digest({"task": context.task.name, "genseq": genseq_source_digest(), "inputs": files,
                               "options": options})
 
@@ -62,13 +62,23 @@ def retry_transient(task_obj, task_run, state) -> bool:
     return error is not None and is_transient(error)
 
 
-def stage_task(*input_params: str, name: str) -> Callable:
-    return task(name=name, cache_policy=content_cache(*input_params), persist_result=True, retries=RETRIES,
-                retry_delay_seconds=RETRY_DELAY_S, retry_condition_fn=retry_transient)
+def stage_task(*input_fields: str, name: str) -> Callable:
+    """A task over one genseq stage taking `options` (an options model as a JSON-able dict)."""
+    return task(name=name, cache_policy=content_cache(*input_fields), persist_result=True, result_serializer="json",
+                retries=RETRIES, retry_delay_seconds=RETRY_DELAY_S, retry_condition_fn=retry_transient)
 
 
 def absolute(path: str | Path | None) -> str | None:
     return None if path in (None, "") else str(Path(path).expanduser().resolve())
+
+
+def task_options(options, *path_fields: str) -> dict:
+    """The options as a JSON-able dict with every path field absolute (cache keys see where files are)."""
+    values = options.model_dump(mode="json")
+    for name in path_fields:
+        value = values.get(name)
+        values[name] = [absolute(v) for v in value] if isinstance(value, list) else absolute(value)
+    return values
 
 
 def output_paths(result: Any) -> Iterable[Path]:
@@ -79,11 +89,11 @@ def output_paths(result: Any) -> Iterable[Path]:
     return [Path(p) for p in result or []]
 
 
-def cached(task_obj, **parameters):
+def cached(task_obj, options: dict):
     """Call a stage task; when the cache answers with files that no longer exist, run it again."""
-    result = task_obj(**parameters)
+    result = task_obj(options=options)
     if not all(p.exists() for p in output_paths(result)):
-        result = task_obj.with_options(refresh_cache=True)(**parameters)
+        result = task_obj.with_options(refresh_cache=True)(options=options)
     return result
 
 
@@ -92,58 +102,33 @@ def cached(task_obj, **parameters):
 
 
 @stage_task("paths", name="extract-music-files")
-def extract_music_task(paths: list[str], out: str, steps_per_quarter: int, programs: list[int],
-                       include_drums: bool) -> dict:
+def extract_music_task(options: dict) -> dict:
     from flows.progress import progress_with_total
-    from genseq.music.midi import InstrumentSelection
+    from genseq.core.options import ExtractMusicOptions
     from genseq.music.stages import extract_music
 
-    report = extract_music(paths, out, steps_per_quarter,
-                           InstrumentSelection(programs=programs, include_drums=include_drums),
-                           on_file=progress_with_total("reading MIDI files and recordings"))
-    return {"written": [out], "kept": report.kept, "dropped": report.dropped, "lines": report.lines()}
+    report, written = extract_music(ExtractMusicOptions.model_validate(options),
+                                    on_file=progress_with_total("reading MIDI files and recordings"))
+    return {"written": [str(written)], "kept": report.kept, "dropped": report.dropped, "lines": report.lines()}
 
 
 @stage_task("checkpoint", "primer", name="generate-music-files")
-def generate_music_task(checkpoint: str, out_dir: str, primer: str | None, include_primer: bool, bars: int | None,
-                        seconds: float | None, num_outputs: int, tempo: float | None, temperature: float,
-                        top_k: int | None, top_p: float | None, seed: int, program: int | None, wav: bool, png: bool,
-                        allow_sine: bool) -> list[str]:
-    from flows.progress import progress_reporter
-    from genseq.model.sample import SamplingOptions
-    from genseq.music.stages import GenerateOptions, generate_and_render
+def generate_music_task(options: dict) -> list[str]:
+    from flows.progress import progress_with_total
+    from genseq.core.options import GenerateMusicOptions
+    from genseq.music.generate import generate_and_render
 
-    options = GenerateOptions(primer, include_primer, bars, seconds, num_outputs, tempo,
-                              SamplingOptions(temperature, top_k, top_p, seed), program)
-    steps = {"total": None}
-
-    def progress(done: int) -> None:  # sampling steps; the total is known after the first call's model load
-        if steps["total"] is None:
-            steps["total"] = progress_reporter(f"sampling {num_outputs} piece(s)", max(1, expected_steps(checkpoint, options)))
-        steps["total"](done)
-
-    paths = generate_and_render(checkpoint, out_dir, options, wav, png, allow_sine, progress=progress)
+    validated = GenerateMusicOptions.model_validate(options)
+    paths = generate_and_render(validated, progress_with_total(f"sampling {validated.num_outputs} piece(s)"))
     return [str(p) for p in paths]
 
 
-def expected_steps(checkpoint: str, options) -> int:
-    """Roughly how many sampling steps a generation takes (for the progress bar only)."""
-    try:
-        from genseq.model.checkpoint import load_checkpoint
-
-        spq = int(load_checkpoint(checkpoint, kind="music")["config"]["steps_per_quarter"])
-    except Exception:  # (a progress bar must never fail a run)
-        spq = 4
-    if options.seconds is not None:
-        return round(options.seconds * (options.tempo or 120.0) / 60.0 * spq)
-    return (options.bars or 8) * 4 * spq
-
-
 @stage_task("midi", name="render-music-files")
-def render_music_task(midi: str, wav: str | None, png: str | None, allow_sine: bool) -> list[str]:
-    from genseq.music.render import render_music
+def render_music_task(options: dict) -> list[str]:
+    from genseq.core.options import RenderMusicOptions
+    from genseq.music.render import render_music_options
 
-    return [str(p) for p in render_music(midi, wav, png, allow_sine)]
+    return [str(p) for p in render_music_options(RenderMusicOptions.model_validate(options))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,36 +136,31 @@ def render_music_task(midi: str, wav: str | None, png: str | None, allow_sine: b
 
 
 @stage_task("paths", name="extract-motion-files")
-def extract_motion_task(paths: list[str], out: str, fps: float, smoothing: float) -> list[str]:
+def extract_motion_task(options: dict) -> list[str]:
     from flows.progress import progress_with_total
-    from genseq.motion.stages import extract_motion
+    from genseq.core.options import ExtractMotionOptions
+    from genseq.motion.data import extract_motion
 
-    written = extract_motion(paths, out, fps, smoothing, progress_with_total("extracting motion (frames)"))
+    validated = ExtractMotionOptions.model_validate(options)
+    written = extract_motion(validated.paths, validated.out, validated.fps, validated.smoothing,
+                             progress_with_total("extracting motion (frames)"))
     return [str(p) for p in written]
 
 
 @stage_task("checkpoint", "primer", name="generate-dance-files")
-def generate_dance_task(checkpoint: str, out: str, primer: str | None, seconds: float, seed: int, temperature: float,
-                        num_outputs: int, keypoints_out: str | None, size: int, camera: str, preview: bool) -> list[str]:
-    from flows.progress import progress_reporter
-    from genseq.motion.render import render_preview
-    from genseq.motion.stages import DanceGenerateOptions, generate_dance, numbered, write_dance_outputs
+def generate_dance_task(options: dict) -> list[str]:
+    from flows.progress import progress_with_total
+    from genseq.core.options import GenerateDanceOptions
+    from genseq.motion.generate import generate_and_render_dance
 
-    options = DanceGenerateOptions(Path(primer) if primer else None, seconds, seed, temperature, num_outputs)
-    report = progress_reporter(f"sampling {num_outputs} dance(s) of {seconds:g} s", max(1, round(seconds * 30)))
-    clips = generate_dance(checkpoint, options, progress=report)
-    written = write_dance_outputs(clips, Path(out), Path(keypoints_out) if keypoints_out else None,
-                                  {"size": size, "camera": camera})
-    if preview:
-        written += [render_preview(clip, numbered(Path(out).with_suffix(".png"), index, len(clips)), camera=camera)
-                    for index, clip in enumerate(clips)]
-    return [str(p) for p in written]
+    validated = GenerateDanceOptions.model_validate(options)
+    progress = progress_with_total(f"sampling {validated.num_outputs} dance(s) of {validated.seconds:g} s")
+    return [str(p) for p in generate_and_render_dance(validated, progress)]
 
 
 @stage_task("clip", "side_by_side", "audio", name="render-dance-files")
-def render_dance_task(clip: str, out: str | None, preview: str | None, size: int, camera: str,
-                      side_by_side: str | None, audio: str | None) -> list[str]:
-    from genseq.motion.render import render_clip_file
+def render_dance_task(options: dict) -> list[str]:
+    from genseq.core.options import RenderDanceOptions
+    from genseq.motion.render import render_dance_options
 
-    paths = render_clip_file(clip, out, preview, size=size, camera=camera, side_by_side_video=side_by_side, audio=audio)
-    return [str(p) for p in paths]
+    return [str(p) for p in render_dance_options(RenderDanceOptions.model_validate(options))]

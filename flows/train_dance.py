@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
-
-from pydantic import BaseModel, Field
 from prefect import flow
 
+from flows.params import flow_params, to_options
 from flows.progress import progress_reporter, publish_outputs, publish_table
+from genseq.core.options import TrainDanceOptions
 
-
-class TrainDanceParams(BaseModel):
-    data: Optional[str] = Field(None, description="folder of videos, BVH files or .npz clips; empty: synthetic example "
-                                                  "BVH dances (out/examples/dance)")
-    out: str = Field("runs/dance", description="run folder; an unfinished run there is resumed")
-    config: Optional[str] = Field(None, description="YAML config; empty for configs/dance.yaml")
-    cell: Optional[Literal["lstm", "gru", "rnn"]] = None
-    epochs: Optional[int] = Field(None, ge=1, description="empty: the config's")
-    max_minutes: Optional[float] = Field(3.0, gt=0, description="stop after this much training time (empty: no limit)")
-    seed: Optional[int] = None
-    teacher_forcing: bool = Field(False, description="plain teacher forcing (the freezing baseline)")
+TrainDanceParams = flow_params(TrainDanceOptions, data="folder of videos, BVH files or .npz clips; empty: synthetic "
+                               "example BVH dances (out/examples/dance)",
+                               out="run folder; an unfinished run there is resumed; empty: runs/dance")
 
 
 @flow(name="train-dance", log_prints=True)
 def train_dance_flow(params: TrainDanceParams = TrainDanceParams()) -> str:
-    from genseq.core.config import resolve_dance_config
-    from genseq.motion.stages import train_dance
+    from genseq.motion.data import resolve_dance_config, train_dance
 
     data = params.data
     if not data:
         from flows.examples import example_dances
 
         data = str(example_dances())
-    overrides = params.model_dump(include={"cell", "epochs", "max_minutes", "seed"})
-    if params.teacher_forcing:
-        overrides["condition_self_steps"] = 0
-    config = resolve_dance_config(params.config, overrides)
+    options = to_options(TrainDanceOptions, params, data=data, out=params.out or "runs/dance")
+    config = resolve_dance_config(options)
     report = progress_reporter(f"training up to {config.train.epochs} epochs", config.train.epochs)
-    result = train_dance(data, params.out, config, progress=lambda record: report(record["epoch"]), show_progress=False)
+    result = train_dance(options.data, options.out, config, options.device, progress=lambda record: report(record["epoch"]),
+                         show_progress=False)
     report(config.train.epochs)
     publish_table(result.history, "training metrics per epoch", key="train-dance-metrics")
     publish_outputs(f"Trained dance model: {result.stopped_because}, best validation loss {result.best_valid_loss:.4f}",

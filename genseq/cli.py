@@ -98,7 +98,7 @@ def extract_music_cmd(
     note-sequence dataset, saying per file what was kept and why anything was dropped."""
     from genseq.music.stages import extract_corpus, extract_music
 
-    options = M.build(paths=[str(p) for p in paths or []], out=str(out), write_midi=write_midi, corpus=corpus,
+    options = opts.ExtractMusicOptions.build(paths=[str(p) for p in paths or []], out=str(out), write_midi=write_midi, corpus=corpus,
                       voices=voices, steps_per_quarter=steps_per_quarter, program=program or [], name=name or [],
                       index=index or [], include_drums=include_drums)
     if options.corpus:
@@ -125,7 +125,7 @@ def extract_motion_cmd(
     """Body pose keypoints (33 BlazePose landmarks, metres) from videos (mediapipe) or motion capture (BVH)."""
     from genseq.motion.data import extract_motion
 
-    options = M.build(paths=[str(p) for p in paths or []], out=str(out), fps=fps, smoothing=smoothing)
+    options = opts.ExtractMotionOptions.build(paths=[str(p) for p in paths or []], out=str(out), fps=fps, smoothing=smoothing)
     with tqdm(unit="frame", desc="extract", disable=None) as bar:
         say_written(extract_motion(options.paths, options.out, options.fps, options.smoothing, advance_to(bar)))
 
@@ -148,7 +148,7 @@ def train_music_cmd(
     """Train a melody or piano-roll model; validates each epoch, keeps the best, stops early, resumes."""
     from genseq.music.stages import resolve_music_config, train_music
 
-    options = M.build(data=str(data), out=str(out), representation=representation, config=as_text(config),
+    options = opts.TrainMusicOptions.build(data=str(data), out=str(out), representation=representation, config=as_text(config),
                       set=set_ or [], steps_per_quarter=steps_per_quarter, cell=cell, epochs=epochs,
                       max_minutes=max_minutes, seed=seed, device=device)
     config_ = resolve_music_config(options)
@@ -171,7 +171,7 @@ def train_dance_cmd(
     """Train the stacked model with a mixture-density head on dance clips, with auto-conditioning."""
     from genseq.motion.data import resolve_dance_config, train_dance
 
-    options = M.build(data=str(data), out=str(out), config=as_text(config), set=set_ or [], cell=cell, epochs=epochs,
+    options = opts.TrainDanceOptions.build(data=str(data), out=str(out), config=as_text(config), set=set_ or [], cell=cell, epochs=epochs,
                       max_minutes=max_minutes, seed=seed, teacher_forcing=teacher_forcing, device=device)
     config_ = resolve_dance_config(options)
     run_training(lambda: train_dance(options.data, options.out, config_, options.device), out)
@@ -192,7 +192,7 @@ def eval_cmd(
     """Evaluate a checkpoint on held-out data (music: NLL per frame, per event, accuracy; dance: as eval dance)."""
     if ctx.invoked_subcommand is not None:
         return
-    options = M.build(checkpoint=as_text(checkpoint), data=as_text(data), device=device)
+    options = opts.EvalOptions.build(checkpoint=as_text(checkpoint), data=as_text(data), device=device)
     from genseq.model.checkpoint import load_checkpoint
 
     if load_checkpoint(options.checkpoint).get("kind") == "dance":
@@ -218,7 +218,7 @@ def eval_dance_cmd(
     """Generated motion against real clips: freeze detector, kinetic Frechet distance, diversity, bone and foot errors."""
     from genseq.motion.evaluate import evaluate_dance
 
-    options = M.build(checkpoint=str(checkpoint), data=str(data), seconds=seconds, num_samples=num_samples,
+    options = opts.EvalDanceOptions.build(checkpoint=str(checkpoint), data=str(data), seconds=seconds, num_samples=num_samples,
                       temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, device=device)
     print_metrics(evaluate_dance(options), as_json)
 
@@ -284,7 +284,7 @@ def generate_music_cmd(
     """New melodies or piano rolls, optionally continuing your own MIDI phrase or recording."""
     from genseq.music.generate import generate_and_render
 
-    options = M.build(out=str(out), checkpoint=as_text(checkpoint), representation=representation, primer=as_text(primer),
+    options = opts.GenerateMusicOptions.build(out=str(out), checkpoint=as_text(checkpoint), representation=representation, primer=as_text(primer),
                       include_primer=include_primer, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                       bars=bars, seconds=seconds, num_outputs=num_outputs, tempo=tempo, program=program, wav=wav,
                       png=png, allow_sine=allow_sine, device=device)
@@ -307,7 +307,7 @@ def generate_dance_cmd(
     """New dance motion, optionally continuing your own clip, as a skeleton video that plays in browsers."""
     from genseq.motion.generate import generate_and_render_dance
 
-    options = M.build(out=str(out), checkpoint=as_text(checkpoint), primer=as_text(primer), seconds=seconds, seed=seed,
+    options = opts.GenerateDanceOptions.build(out=str(out), checkpoint=as_text(checkpoint), primer=as_text(primer), seconds=seconds, seed=seed,
                       temperature=temperature, top_k=top_k, top_p=top_p, num_outputs=num_outputs,
                       keypoints_out=as_text(keypoints_out), size=size, camera=camera, preview=preview, device=device)
     with tqdm(unit="frame", desc="sample", disable=None) as bar:
@@ -328,7 +328,7 @@ def render_music_cmd(
     """A WAV through fluidsynth (General MIDI soundfont bundled with pretty_midi) and a piano-roll PNG."""
     from genseq.music.render import render_music_options
 
-    say_written(render_music_options(M.build(midi=str(midi), wav=as_text(wav), png=as_text(png), allow_sine=allow_sine)))
+    say_written(render_music_options(opts.RenderMusicOptions.build(midi=str(midi), wav=as_text(wav), png=as_text(png), allow_sine=allow_sine)))
 
 
 M = opts.RenderDanceOptions
@@ -344,7 +344,7 @@ def render_dance_cmd(
     """A skeleton video (H.264 MP4 that plays in browsers) and an optional preview."""
     from genseq.motion.render import render_dance_options
 
-    say_written(render_dance_options(M.build(clip=str(clip), out=as_text(out), size=size, camera=camera,
+    say_written(render_dance_options(opts.RenderDanceOptions.build(clip=str(clip), out=as_text(out), size=size, camera=camera,
                                               background=background, side_by_side=as_text(side_by_side),
                                               audio=as_text(audio), preview=as_text(preview))))
 

@@ -52,34 +52,59 @@ class TrainConfig(StrictModel):
 
 
 class MusicConfig(StrictModel):
-    representation: Literal["melody", "pianoroll"] = "melody"
-    steps_per_quarter: int = Field(4, ge=1, le=24)
-    model: ModelConfig = ModelConfig()
-    train: TrainConfig = TrainConfig()
+    """Music: every value comes from configs/music-<representation>.yaml (the one home of the tuned
+    defaults), a user's config laid over it, then --set and the shortcut flags."""
+
+    representation: Literal["melody", "pianoroll"]
+    steps_per_quarter: int = Field(..., ge=1, le=24)
+    model: ModelConfig
+    train: TrainConfig
 
 
 class DanceConfig(StrictModel):
-    """Dance: the stacked model with a mixture-density head over root-relative poses."""
+    """Dance: the stacked model with a mixture-density head over root-relative poses; every value
+    comes from configs/dance.yaml, a user's config laid over it, then --set and the shortcut flags."""
 
-    fps: float = Field(30.0, gt=0, description="clips are resampled to this rate")
-    mixture_components: int = Field(8, ge=1)
-    mirror: bool = Field(True, description="left/right mirror augmentation")
-    min_clip_seconds: float = Field(2.0, gt=0, description="shorter clips are refused as too short to train on")
-    model: ModelConfig = ModelConfig(hidden_size=256, num_layers=3, dropout=0.1)
-    train: TrainConfig = TrainConfig(seq_len=120, batch_size=16, lr=1e-3, condition_truth_steps=5, condition_self_steps=5)
+    fps: float = Field(..., gt=0, le=240, description="clips are resampled to this rate")
+    mixture_components: int = Field(..., ge=1, le=1024)
+    mirror: bool = Field(..., description="left/right mirror augmentation")
+    min_clip_seconds: float = Field(..., gt=0, description="shorter clips are refused as too short to train on")
+    model: ModelConfig
+    train: TrainConfig
 
 
-def load_yaml_config(path: str | Path, model: type[StrictModel]) -> StrictModel:
+MAX_CONFIG_BYTES = 1_000_000
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """Plain YAML only: anchors and aliases (the way a "billion laughs" bomb grows) are refused."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases (*name) are not allowed in genseq YAML files")
+        return super().compose_node(parent, index)
+
+
+def read_yaml_mapping(path: str | Path) -> dict:
+    """A YAML file that must hold a mapping; every problem is one GenseqError naming the file."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise GenseqError(f"config is larger than {MAX_CONFIG_BYTES // 1000} kB", path)
+        raw = yaml.load(path.read_text(), Loader=NoAliasLoader) or {}
     except FileNotFoundError:
         raise GenseqError("no such config file", path) from None
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise GenseqError("is a folder, not a config file", path) from None
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         raise GenseqError(f"cannot read config ({exc.__class__.__name__})", path) from None
     if not isinstance(raw, dict):
         raise GenseqError("config must be a mapping of keys to values", path)
-    return validate_config(raw, model, path)
+    return raw
+
+
+def load_yaml_config(path: str | Path, model: type[StrictModel]) -> StrictModel:
+    return validate_config(read_yaml_mapping(path), model, path)
 
 
 def validate_config(raw: dict, model: type[StrictModel], source: str | Path | None = None) -> StrictModel:
@@ -90,20 +115,53 @@ def validate_config(raw: dict, model: type[StrictModel], source: str | Path | No
         raise GenseqError(f"invalid config: {problems}", source) from None
 
 
-SECTIONS = {"cell": "model", "epochs": "train", "max_minutes": "train", "seed": "train", "condition_self_steps": "train"}
+def deep_merge(base: dict, over: dict) -> dict:
+    """base with over laid on it, mapping by mapping."""
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
 
 
-def with_overrides(base: StrictModel, overrides: dict, source: str | Path | None = None) -> StrictModel:
-    """A copy of a config with command-line overrides (None: keep) applied to their sections."""
-    raw = base.model_dump()
-    for key, value in overrides.items():
-        if value is not None:
-            (raw[SECTIONS[key]] if key in SECTIONS else raw)[key] = value
-    return validate_config(raw, type(base), source)
+def parse_set(assignment: str) -> tuple[list[str], object]:
+    """'train.lr=0.001' -> (['train', 'lr'], 0.001); the value is read as YAML (numbers, true, null, [..])."""
+    key, sep, text = assignment.partition("=")
+    parts = [part.strip() for part in key.split(".")]
+    if not sep or not all(parts):
+        raise GenseqError(f"expected section.key=value, got {assignment!r}", "--set")
+    try:
+        value = yaml.load(text, Loader=NoAliasLoader) if text.strip() else None
+    except yaml.YAMLError:
+        raise GenseqError(f"cannot read the value of {key} ({text!r})", "--set") from None
+    return parts, value
 
 
-def resolve_dance_config(config_path: str | Path | None, overrides: dict) -> "DanceConfig":
-    from genseq.core.paths import configs_dir
+def apply_assignments(raw: dict, assignments: dict[tuple, object], sets: list[str]) -> dict:
+    """Shortcut overrides {(section or None, key): value} then each --set, onto a copy of raw."""
+    raw = deep_merge(raw, {})
+    pairs = [([key] if section is None else [section, key], value) for (section, key), value in assignments.items()]
+    for path, value in pairs + [parse_set(text) for text in sets]:
+        target = raw
+        for part in path[:-1]:
+            if not isinstance(target.get(part), dict):
+                raise GenseqError(f"unknown config section {'.'.join(path[:-1])!r} in {'.'.join(path)}", "--set")
+            target = target[part] = dict(target[part])
+        target[path[-1]] = value
+    return raw
 
-    base = load_yaml_config(config_path or configs_dir() / "dance.yaml", DanceConfig)
-    return with_overrides(base, overrides, config_path)
+
+def resolve_config(model: type[StrictModel], default_file: Path, config_path: str | Path | None = None,
+                   assignments: dict | None = None, sets: list[str] | None = None,
+                   base_over: dict | None = None) -> StrictModel:
+    """The tuned defaults (default_file), a user's config laid over them, then overrides; validated.
+    base_over is laid on the defaults before the user's file (e.g. the representation picked by a flag)."""
+    raw = deep_merge(read_yaml_mapping(default_file), base_over or {})
+    if config_path is not None:
+        raw = deep_merge(raw, read_yaml_mapping(config_path))
+    raw = apply_assignments(raw, assignments or {}, sets or [])
+    return validate_config(raw, model, config_path or default_file)
+
+
+def config_yaml(config: StrictModel) -> str:
+    """The resolved config as plain YAML (written into every run folder beside the checkpoints)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)

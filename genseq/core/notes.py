@@ -102,7 +102,8 @@ def save_sequences(sequences: list[NoteSequence], path: str | Path) -> Path:
         "total_steps": np.array([s.total_steps for s in sequences], dtype=np.int64),
         "names": np.array([s.name for s in sequences], dtype=np.str_),
     }
-    with atomic_path(path if path.suffix == ".npz" else path.with_name(path.name + ".npz")) as tmp:
+    path = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
     return path

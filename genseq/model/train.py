@@ -22,31 +22,14 @@ from genseq.core.config import ModelConfig, TrainConfig
 from genseq.core.errors import GenseqError
 from genseq.core.lock import locks_run_folder
 from genseq.core.resources import check_model_memory
+from genseq.core.pieces import EncodedPiece, PieceSource
 from genseq.model import heads
 from genseq.model.checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
 from genseq.model.checkpoint import check_resume_seed
 from genseq.model.recurrent import StackedRecurrent, count_parameters, pick_device
 
 
-@dataclass
-class EncodedPiece:
-    """Model-ready arrays of one piece: inputs (T, F) float32; targets (T,) int64 or (T, D) float32;
-    target_mask (T, D), 1 where a continuous target value is known (None: all known)."""
-
-    inputs: np.ndarray
-    targets: np.ndarray
-    target_mask: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.inputs)
-
-
 Piece = EncodedPiece
-
-
-class PieceSource(Protocol):
-    def epoch(self, rng: np.random.Generator) -> Sequence[Piece]:
-        """The training pieces of one epoch (augmented with `rng` where the domain augments)."""
 
 
 @dataclass

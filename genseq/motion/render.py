@@ -38,6 +38,7 @@ JOINT_COLOR: RGB = (245, 245, 245)
 MARGIN = 0.08           # of the picture, kept free around the skeleton
 SUBPIXEL_BITS = 4       # cv2 draws at 1/16 pixel: smooth motion at small sizes
 VIDEO_SUFFIXES = {".mp4": "mp4", ".mov": "mov"}
+PREVIEW_SUFFIXES = (".gif", ".png", ".jpg", ".jpeg")
 X264_PRESET = "veryfast"
 X264_CRF = "20"
 PREVIEW_GIF_FPS = 12.5     # GIF delays are whole 1/100 s: 8 of them here, so the rate is exact
@@ -434,3 +435,20 @@ def render_clip_file(clip_path: str | Path, out: str | Path | None = None, previ
     if preview is not None:
         written.append(render_preview(clip, preview, camera=options.get("camera", "follow")))
     return written
+
+
+def render_dance_options(options) -> list[Path]:
+    """`genseq render dance`: the MP4 (default: beside the clip) and the optional preview, every output
+    checked before the first is written."""
+    from genseq.core.atomic import check_output_paths
+
+    clip_path = Path(options.clip)
+    out = Path(options.out) if options.out else clip_path.with_suffix(".mp4")
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise GenseqError(f"a video output ends in {' or '.join(VIDEO_SUFFIXES)}", out)
+    if options.preview is not None and Path(options.preview).suffix.lower() not in PREVIEW_SUFFIXES:
+        raise GenseqError(f"a preview ends in {' or '.join(PREVIEW_SUFFIXES)}", options.preview)
+    check_output_paths(out, options.preview)
+    return render_clip_file(clip_path, out, options.preview, size=options.size, camera=options.camera,
+                            background=options.background_rgb(), side_by_side_video=options.side_by_side,
+                            audio=options.audio)

@@ -173,3 +173,20 @@ def render_music(midi_path: str | Path, wav: str | Path | None, png: str | Path 
     if wav is not None:
         written.append(write_wav(synthesize(midi_path, allow_sine), wav))
     return written
+
+
+def render_music_options(options) -> list[Path]:
+    """`genseq render music`: the WAV and PNG (default: beside the MIDI), both outputs checked first.
+    A WAV is written as WAV data, so its name must end in .wav."""
+    from genseq.core.atomic import check_output_paths
+
+    midi = Path(options.midi)
+    wav, png = Path(options.wav or midi.with_suffix(".wav")), Path(options.png or midi.with_suffix(".png"))
+    if wav.suffix.lower() != ".wav":
+        raise GenseqError("the audio output is WAV data: give a name ending in .wav", wav)
+    if png.suffix.lower() != ".png":
+        raise GenseqError("the picture output is a PNG: give a name ending in .png", png)
+    if not midi.is_file():
+        raise GenseqError("no such MIDI file" if not midi.exists() else "is not a file", midi)
+    check_output_paths(wav, png)
+    return render_music(midi, wav, png, options.allow_sine)

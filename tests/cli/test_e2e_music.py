@@ -48,7 +48,8 @@ def test_music_path_end_to_end(tmp_path, capsys):
 
 
 def test_continuation_starts_on_a_bar_line(tmp_path, capsys):
-    from genseq.music.stages import GenerateOptions, generate_music, steps_to_next_bar
+    from genseq.core.options import GenerateMusicOptions
+    from genseq.music.generate import generate_music, steps_to_next_bar
     from tests.conftest import write_tune
 
     assert steps_to_next_bar([(0, 4, 4)], 4, 40) == 8  # 2.5 bars of 4/4 in: half a bar to go
@@ -63,5 +64,6 @@ def test_continuation_starts_on_a_bar_line(tmp_path, capsys):
     code, _, err = run_cli(["train", "music", "--data", data, "--out", run, "--config", REPO / "configs" / "tiny.yaml",
                             "--representation", "melody", "--steps-per-quarter", "4"], capsys)
     assert code == 0, err
-    pieces = generate_music(run, tmp_path / "gen", GenerateOptions(primer=data / "t0.mid", bars=2, num_outputs=2))
+    pieces = generate_music(GenerateMusicOptions(checkpoint=str(run), out=str(tmp_path / "gen"), primer=str(data / "t0.mid"),
+                                                  bars=2, num_outputs=2))
     assert [(p.total_steps, p.time_signatures) for p in pieces] == [(32, [(0, 4, 4)])] * 2

@@ -5,7 +5,8 @@ import torch
 from genseq.core.config import ModelConfig, TrainConfig
 from genseq.core.errors import GenseqError
 from genseq.model.checkpoint import load_checkpoint
-from genseq.model.train import EncodedPiece, ModelSpec, make_windows, train
+from genseq.core.pieces import EncodedPiece
+from genseq.model.train import ModelSpec, make_windows, train
 
 
 class Pieces:

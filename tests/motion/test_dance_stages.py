@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from genseq.core.config import DanceConfig
+from genseq.core.config import DanceConfig, resolve_config
+from genseq.core.paths import configs_dir
 from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip, load_clip, save_clip
 from genseq.motion.bvh import read_bvh
 from genseq.motion.encode import bone_lengths
-from genseq.motion.stages import (
-    DanceGenerateOptions, default_dance_checkpoint, evaluate_dance, extract_motion, generate_dance, load_motion_clips,
-    resample_clip, train_dance, write_dance_outputs,
-)
+from genseq.core.options import EvalDanceOptions, GenerateDanceOptions
+from genseq.motion.data import extract_motion, load_motion_clips, resample_clip, train_dance
+from genseq.motion.evaluate import evaluate_dance
+from genseq.motion.generate import default_dance_checkpoint, generate_dance, write_dance_outputs
 from tests.conftest import SHARED
 from tests.motion.conftest import moving_clip, video_like, write_bvh
 
@@ -23,7 +24,8 @@ needs_cmu = pytest.mark.skipif(
 
 
 def tiny_config(**train) -> DanceConfig:
-    return DanceConfig.model_validate({
+    """The tuned dance config with a tiny model and a few batches laid over it."""
+    return resolve_config(DanceConfig, configs_dir() / "dance.yaml", base_over={
         "mixture_components": 2,
         "model": {"hidden_size": 16, "num_layers": 2, "dropout": 0.0},
         "train": {"epochs": 2, "batch_size": 4, "seq_len": 30, "max_batches_per_epoch": 2, "condition_truth_steps": 5,
@@ -54,7 +56,7 @@ def test_train_generate_render_and_evaluate_on_real_clips(trained, tmp_path):
     payload = torch.load(result.best_checkpoint, weights_only=True)
     assert payload["kind"] == "dance" and payload["value_size"] == 70 and payload["head"] == "mdn"
 
-    clips = generate_dance(result.best_checkpoint, DanceGenerateOptions(seconds=3.0, seed=1), device="cpu")
+    clips = generate_dance(GenerateDanceOptions(checkpoint=str(result.best_checkpoint), seconds=3.0, seed=1, device="cpu"))
     assert len(clips) == 1 and clips[0].num_frames == 90 and clips[0].fps == 30.0
     assert clips[0].valid.sum(axis=1).tolist() == [22] * 90 and np.isfinite(clips[0].positions).all()
     written = write_dance_outputs(clips, tmp_path / "dance.mp4", tmp_path / "dance.npz", {"size": 128})
@@ -63,7 +65,8 @@ def test_train_generate_render_and_evaluate_on_real_clips(trained, tmp_path):
     again = load_clip(tmp_path / "dance.npz")
     np.testing.assert_array_equal(again.positions, clips[0].positions)
 
-    metrics = evaluate_dance(result.best_checkpoint, data, seconds=6.0, num_samples=2, seed=0, device="cpu")
+    metrics = evaluate_dance(EvalDanceOptions(checkpoint=str(result.best_checkpoint), data=str(data), seconds=6.0, num_samples=2,
+                                              seed=0, device="cpu"))
     json.dumps(metrics)  # one JSON-able object
     for key in ("min_window_speed_ratio", "frechet_kinetic", "diversity", "bone_length_error", "foot_sliding"):
         assert np.isfinite(metrics[key]), key
@@ -77,9 +80,10 @@ def test_generation_continues_a_primer_with_its_bone_lengths(trained, tmp_path):
     primer = read_bvh(CMU / "salsa" / "06.bvh", 30.0)
     short = MotionClip(primer.positions[:40], primer.valid[:40], 30.0, primer.joint_names)
     save_clip(short, tmp_path / "primer.npz")
-    options = DanceGenerateOptions(primer=tmp_path / "primer.npz", seconds=1.0, seed=3, num_outputs=2)
-    first = generate_dance(result.best_checkpoint, options, device="cpu")
-    second = generate_dance(result.best_checkpoint, options, device="cpu")
+    options = GenerateDanceOptions(checkpoint=str(result.best_checkpoint), primer=str(tmp_path / "primer.npz"), seconds=1.0,
+                                   seed=3, num_outputs=2, device="cpu")
+    first = generate_dance(options)
+    second = generate_dance(options)
     assert len(first) == 2 and not np.array_equal(first[0].positions, first[1].positions)
     np.testing.assert_array_equal(first[0].positions, second[0].positions)  # same seed, same dance
     hips = lambda clip, frame: clip.positions[frame, 23:25].mean(axis=0)  # noqa: E731
@@ -142,7 +146,7 @@ def test_a_single_video_clip_is_split_in_time_and_trains(tmp_path):
     save_clip(video_like(moving_clip(150)), data / "only.npz")
     result = train_dance(data, tmp_path / "run", tiny_config(epochs=1), device="cpu", show_progress=False)
     assert "one clip" in json.loads((tmp_path / "run" / "data.json").read_text())["split"]
-    clip = generate_dance(result.best_checkpoint, DanceGenerateOptions(seconds=1.0), device="cpu")[0]
+    clip = generate_dance(GenerateDanceOptions(checkpoint=str(result.best_checkpoint), seconds=1.0, device="cpu"))[0]
     hips = clip.positions[:, 23:25].mean(axis=1)
     # video has no root trajectory to learn from: the dancer stays on the spot at hip height 0
     assert np.abs(hips).max() < 0.1
@@ -179,7 +183,7 @@ def test_other_bad_inputs_are_clear_errors(tmp_path, monkeypatch):
     with pytest.raises(GenseqError, match="give a folder"):
         extract_motion([tmp_path / "a.npz", tmp_path / "b.npz"], tmp_path / "both.npz")
     monkeypatch.setenv("GENSEQ_ASSETS", str(tmp_path / "no-assets"))
-    with pytest.raises(GenseqError, match="bundled dance model is missing"):
+    with pytest.raises(GenseqError, match="bundled model is missing"):
         default_dance_checkpoint()
     with pytest.raises(GenseqError, match="unknown render option"):
         write_dance_outputs([moving_clip(10)], tmp_path / "x.mp4", None, {"colour": "red"})
@@ -187,4 +191,4 @@ def test_other_bad_inputs_are_clear_errors(tmp_path, monkeypatch):
         write_dance_outputs([moving_clip(10)], None, tmp_path / "x.json")
     torch.save({"format": "genseq-checkpoint-1", "kind": "music"}, tmp_path / "music.pt")
     with pytest.raises(GenseqError, match="expected a dance checkpoint"):
-        generate_dance(tmp_path / "music.pt", DanceGenerateOptions(seconds=1.0))
+        generate_dance(GenerateDanceOptions(checkpoint=str(tmp_path / "music.pt"), seconds=1.0))

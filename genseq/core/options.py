@@ -1,0 +1,225 @@
+"""One options model per operation: every field's default and bounds live here, once.
+
+The library function of an operation takes its model; the Prefect flow uses the same model as
+its parameters (so the UI form shows these bounds and defaults); a batch row's parameters are
+validated against it; the CLI's flags map onto its fields one to one (tests/cli/test_options_agree.py
+checks all three against these classes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from genseq.core.errors import GenseqError
+
+MAX_SEED = 2**63 - 1
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
+CORPUS_NAMES = ("bach-chorales", "oneills", "essen")
+CORPUS_PATTERN = rf"^({'|'.join(CORPUS_NAMES)})(,({'|'.join(CORPUS_NAMES)}))*$"
+
+
+class Options(BaseModel):
+    """Unknown fields are errors; assignment is validated too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @classmethod
+    def build(cls, **values):
+        """Validate values (None: the field's default) into the model; a bad value is a GenseqError
+        naming the option as a user writes it (--top-p), not a traceback."""
+        given = {key: value for key, value in values.items() if value is not None}
+        try:
+            return cls.model_validate(given)
+        except ValidationError as exc:
+            raise options_error(exc) from None
+
+
+def flag(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def options_error(exc: ValidationError) -> GenseqError:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "options"
+    message = first["msg"].removeprefix("Value error, ")
+    value = first.get("input")
+    shown = f" (got {value!r})" if value is not None and not isinstance(value, (dict, list)) and len(repr(value)) < 60 else ""
+    return GenseqError(f"{message}{shown}", flag(where) if "." not in where else where)
+
+
+def check_device(value: Optional[str]) -> Optional[str]:
+    if value in (None, ""):
+        return None
+    if not DEVICE_PATTERN.match(value):
+        raise ValueError("a torch device: cpu, cuda, cuda:N or mps")
+    return value
+
+
+class DeviceOption(Options):
+    device: Optional[str] = Field(None, description="torch device: cpu, cuda, cuda:N or mps (default: the GPU when there is one)")
+
+    @field_validator("device")
+    @classmethod
+    def known_device(cls, value: Optional[str]) -> Optional[str]:
+        return check_device(value)
+
+
+class SamplingOptions(Options):
+    """How each step is drawn; the one home of temperature, top_k, top_p and seed."""
+
+    temperature: float = Field(1.0, ge=0.0, le=10.0, description="0 is greedy (always the most likely); higher is wilder")
+    top_k: Optional[int] = Field(None, ge=1, le=1000, description="sample among the k most likely events "
+                                                                   "(piano roll: at most k keys on; dance: mixture components)")
+    top_p: Optional[float] = Field(None, gt=0.0, le=1.0, description="nucleus sampling: the smallest set of events "
+                                                                     "whose probability reaches top_p")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="same seed, same output")
+
+
+# ---------------------------------------------------------------------------------------------
+# Generate
+
+
+class GenerateMusicOptions(SamplingOptions, DeviceOption):
+    """`genseq generate music`, the generate-music flow and batch rows of kind music."""
+
+    out: str = Field("generated", description="folder for the new files (sample_000.mid ...)")
+    checkpoint: Optional[str] = Field(None, description="checkpoint or run folder; empty: the bundled model")
+    representation: Literal["melody", "pianoroll"] = Field("melody", description="which bundled model when no checkpoint")
+    primer: Optional[str] = Field(None, description="a MIDI file, or a recording of a sung or played phrase, to continue")
+    include_primer: bool = Field(False, description="start the output with the primer")
+    bars: Optional[int] = Field(None, ge=1, le=1024, description="length in bars (default 8)")
+    seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
+    num_outputs: int = Field(1, ge=1, le=64, description="how many pieces")
+    tempo: Optional[float] = Field(None, ge=10, le=1000, description="quarter notes per minute (default: the primer's, else 120)")
+    program: Optional[int] = Field(None, ge=0, le=127, description="General MIDI program of the output")
+    wav: bool = Field(True, description="also write a WAV of each output")
+    png: bool = Field(True, description="also write a piano-roll PNG of each output")
+    allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
+
+
+class GenerateDanceOptions(SamplingOptions, DeviceOption):
+    """`genseq generate dance`, the generate-dance flow and batch rows of kind dance."""
+
+    out: str = Field("dance.mp4", description="skeleton video (.mp4); several outputs get _000, _001 ...")
+    checkpoint: Optional[str] = Field(None, description="checkpoint or run folder; empty: the bundled model")
+    primer: Optional[str] = Field(None, description="a video, BVH or .npz clip to continue")
+    seconds: float = Field(20.0, gt=0, le=600, description="length of each dance")
+    num_outputs: int = Field(1, ge=1, le=16, description="how many dances")
+    keypoints_out: Optional[str] = Field(None, description="also save each clip as .npz (positions, valid, fps, joint_names)")
+    size: int = Field(512, ge=16, le=2048, description="video side in pixels")
+    camera: Literal["follow", "fixed"] = Field("follow", description="follow the dancer or a fixed camera")
+    preview: bool = Field(True, description="also a PNG contact sheet beside each video")
+
+
+# ---------------------------------------------------------------------------------------------
+# Render
+
+
+class RenderMusicOptions(Options):
+    midi: str = Field(..., description="MIDI file to render")
+    wav: Optional[str] = Field(None, description="WAV path (default: beside the MIDI)")
+    png: Optional[str] = Field(None, description="piano-roll PNG path (default: beside the MIDI)")
+    allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
+
+
+class RenderDanceOptions(Options):
+    clip: str = Field(..., description="a .npz clip or a BVH file")
+    out: Optional[str] = Field(None, description="H.264 MP4 (default: beside the clip)")
+    size: int = Field(512, ge=16, le=2048, description="video side in pixels")
+    camera: Literal["follow", "fixed"] = Field("follow", description="follow the dancer or a fixed camera")
+    background: str = Field("20,20,24", pattern=r"^\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*$", description="R,G,B")
+    side_by_side: Optional[str] = Field(None, description="the source video, shown left of the skeleton")
+    audio: Optional[str] = Field(None, description="a sound file to mux in")
+    preview: Optional[str] = Field(None, description="also a .gif or .png contact-sheet preview")
+
+    @field_validator("background")
+    @classmethod
+    def rgb_in_range(cls, value: str) -> str:
+        if not all(0 <= int(part) <= 255 for part in value.split(",")):
+            raise ValueError("R,G,B values must be 0-255")
+        return value
+
+    def background_rgb(self) -> tuple[int, int, int]:
+        red, green, blue = (int(part) for part in self.background.split(","))
+        return red, green, blue
+
+
+# ---------------------------------------------------------------------------------------------
+# Train, extract, eval
+
+
+class TrainOptions(DeviceOption):
+    """`genseq train music|dance` and the train flows. Unset fields keep the config's value."""
+
+    data: str = Field(..., description="music: MIDI folder (with or without train/ valid/ test/) or .npz; "
+                                       "dance: folder of videos, BVH files or .npz clips")
+    out: str = Field(..., description="run folder (best.pt, last.pt, config.yaml); an unfinished run there is resumed")
+    config: Optional[str] = Field(None, description="YAML config laid over the tuned defaults in configs/")
+    set: list[str] = Field(default_factory=list, description="override any config key: section.key=value (repeatable)")
+    cell: Optional[Literal["lstm", "gru", "rnn"]] = Field(None, description="shortcut for --set model.cell=...")
+    epochs: Optional[int] = Field(None, ge=1, le=100_000, description="shortcut for --set train.epochs=...")
+    max_minutes: Optional[float] = Field(None, gt=0, le=10_000, description="stop after this much training time")
+    seed: Optional[int] = Field(None, ge=0, le=MAX_SEED, description="shortcut for --set train.seed=...")
+
+    def shortcuts(self) -> dict:
+        """The shortcut flags as config overrides (section, key) -> value, unset ones left out."""
+        pairs = {("model", "cell"): self.cell, ("train", "epochs"): self.epochs,
+                 ("train", "max_minutes"): self.max_minutes, ("train", "seed"): self.seed}
+        return {key: value for key, value in pairs.items() if value is not None}
+
+
+class TrainMusicOptions(TrainOptions):
+    representation: Optional[Literal["melody", "pianoroll"]] = Field(None, description="melody or pianoroll "
+                                                                                       "(default: the config's, else melody)")
+    steps_per_quarter: Optional[int] = Field(None, ge=1, le=24, description="grid steps per quarter note")
+
+    def shortcuts(self) -> dict:
+        return {**super().shortcuts(), **({(None, "steps_per_quarter"): self.steps_per_quarter} if self.steps_per_quarter else {})}
+
+
+class TrainDanceOptions(TrainOptions):
+    teacher_forcing: bool = Field(False, description="plain teacher forcing (no auto-conditioning): the freezing baseline")
+
+    def shortcuts(self) -> dict:
+        return {**super().shortcuts(), **({("train", "condition_self_steps"): 0} if self.teacher_forcing else {})}
+
+
+class ExtractMusicOptions(Options):
+    paths: list[str] = Field(default_factory=list, description="MIDI files, recordings (wav, mp3, flac, ogg, m4a) or folders")
+    out: str = Field(..., description="dataset file to write (.npz)")
+    corpus: Optional[str] = Field(None, pattern=CORPUS_PATTERN, description="instead of files: a corpus shipped offline "
+                                  "(music21): bach-chorales, oneills, essen, or several joined with commas")
+    voices: Literal["all", "soprano"] = Field("all", description="with --corpus: all voices, or soprano (a melody line)")
+    steps_per_quarter: int = Field(4, ge=1, le=24, description="grid steps per quarter note")
+    program: list[int] = Field(default_factory=list, description="keep only instruments with this General MIDI program")
+    name: list[str] = Field(default_factory=list, description="keep only instruments whose name contains this")
+    index: list[int] = Field(default_factory=list, description="keep only the instrument at this index in the file")
+    include_drums: bool = Field(False, description="keep drum tracks too")
+    write_midi: bool = Field(False, description="also write each piece (e.g. a transcription) as MIDI beside --out")
+
+    @field_validator("program")
+    @classmethod
+    def programs_in_range(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= p <= 127 for p in value):
+            raise ValueError("General MIDI programs are 0-127")
+        return value
+
+
+class ExtractMotionOptions(Options):
+    paths: list[str] = Field(..., min_length=1, description="videos, BVH files or folders of them")
+    out: str = Field("clips", description="a .npz file (one input) or a folder (one .npz per input)")
+    fps: float = Field(30.0, ge=1.0, le=240.0, description="clip frame rate (BVH is resampled to it)")
+    smoothing: float = Field(0.5, ge=0.0, le=1.0, description="One Euro jitter smoothing for video: 0 off, 1 strong")
+
+
+class EvalOptions(DeviceOption):
+    checkpoint: str = Field(..., description="checkpoint file or run folder (its best checkpoint)")
+    data: str = Field(..., description="held-out data: MIDI folder (its test/ subfolder when it has one), .npz, or dance clips")
+
+
+class EvalDanceOptions(EvalOptions, SamplingOptions):
+    seconds: float = Field(60.0, ge=1.0, le=600.0, description="length of each generated dance")
+    num_samples: int = Field(5, ge=1, le=100, description="how many dances to generate")

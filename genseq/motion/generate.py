@@ -1,0 +1,137 @@
+"""Generate dance: sample new motion from a model (continuing a primer clip when given) and write it
+as browser-playable skeleton videos, keypoint clips and previews. The CLI, the flows, batch and the
+demo all come through generate_and_render_dance with one GenerateDanceOptions."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from genseq.core.atomic import check_output_paths
+from genseq.core.errors import GenseqError
+from genseq.core.motion import MotionClip, save_clip
+from genseq.core.options import GenerateDanceOptions
+from genseq.core.paths import bundled_checkpoint
+from genseq.model.runs import LoadedModel, load_model
+from genseq.model.sample import SamplingOptions, sample_continuations
+from genseq.motion.data import CLIP_SUFFIX, read_motion_file
+from genseq.motion.encode import DanceEncoding, RootState, bone_lengths, root_state
+
+Progress = Callable[[int, int], None]
+PREVIEW_SUFFIX = ".png"
+
+
+def default_dance_checkpoint() -> Path:
+    return bundled_checkpoint("dance.pt")
+
+
+def load_dance_model(checkpoint: str | Path, device: str | None = None) -> LoadedModel:
+    return load_model(checkpoint, "dance", DanceEncoding.from_metadata, device)
+
+
+def continue_dance(loaded: LoadedModel, primer: MotionClip | None, steps: int, num_outputs: int = 1,
+                   temperature: float = 1.0, seed: int = 0, progress: Callable[[int], None] | None = None,
+                   name: str = "dance", top_k: int | None = None) -> list[MotionClip]:
+    """Sample `steps` new frames after the primer (or after the training snippet stored in the checkpoint),
+    starting where the primer stops; limbs keep the primer's lengths (else the training data's)."""
+    encoding = loaded.representation
+    lengths = dict(encoding.bone_lengths)
+    if primer is not None:
+        features = encoding.features(primer)
+        primer_inputs = encoding.normalise(features.values, features.mask)
+        origin = root_state(primer)
+        lengths.update(bone_lengths(primer))
+    else:
+        start = encoding.start_values if encoding.start_values is not None else encoding.mean[None, :]
+        primer_inputs, origin = encoding.normalise(start), RootState()
+    known = torch.ones(encoding.value_size)
+    known[encoding.unknown] = 0.0  # dimensions the training data never had stay at their mean (0)
+    primer_inputs = primer_inputs * known.numpy()
+    known = known.to(next(loaded.model.parameters()).device)
+    sampled = sample_continuations(loaded.model, "mdn", primer_inputs, lambda values, index: values * known, steps,
+                                   num_outputs, SamplingOptions(temperature=temperature, top_k=top_k, seed=seed), progress,
+                                   encoding.value_size)
+    return [encoding.to_clip(values, origin, lengths, f"{name}_{index:03d}")
+            for index, values in enumerate((sampled * known).cpu().numpy())]
+
+
+def generate_dance(options: GenerateDanceOptions, progress: Progress | None = None) -> list[MotionClip]:
+    """New dance clips (options.num_outputs of them, options.seconds each) continuing the primer (a video,
+    BVH or .npz clip) or, without one, a snippet of the training data. Same seed, same dances."""
+    loaded = load_dance_model(options.checkpoint or default_dance_checkpoint(), options.device)
+    fps = loaded.representation.fps
+    primer = None if options.primer is None else read_motion_file(options.primer, fps)
+    steps = max(1, round(options.seconds * fps))
+    on_step = None if progress is None else (lambda done: progress(done, steps))
+    return continue_dance(loaded, primer, steps, options.num_outputs, options.temperature, options.seed, on_step,
+                          top_k=options.top_k)
+
+
+def numbered(path: Path, index: int, count: int) -> Path:
+    return path if count == 1 else path.with_name(f"{path.stem}_{index:03d}{path.suffix}")
+
+
+def write_dance_outputs(clips: list[MotionClip], video_out: Path | None, keypoints_out: Path | None,
+                        render_options: dict | None = None) -> list[Path]:
+    """Write each clip as an H.264 skeleton video and/or a .npz keypoint clip (atomically); with several
+    clips, _000, _001 ... go before the suffixes. render_options are render_video's keyword arguments."""
+    from genseq.motion.render import render_video
+
+    options = dict(render_options or {})
+    allowed = set(inspect.signature(render_video).parameters) - {"clip", "out_path"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise GenseqError(f"unknown render option(s): {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
+    if keypoints_out is not None and Path(keypoints_out).suffix.lower() != CLIP_SUFFIX:
+        raise GenseqError("keypoints output must end in .npz", keypoints_out)
+    written = []
+    for index, clip in enumerate(clips):
+        if video_out is not None:
+            written.append(render_video(clip, numbered(Path(video_out), index, len(clips)), **options))
+        if keypoints_out is not None:
+            written.append(save_clip(clip, numbered(Path(keypoints_out), index, len(clips))))
+    return written
+
+
+def planned_outputs(options: GenerateDanceOptions) -> list[Path]:
+    """Every file generate_and_render_dance will write, in the order it writes them."""
+    count, out = options.num_outputs, Path(options.out)
+    paths = []
+    for index in range(count):
+        paths.append(numbered(out, index, count))
+        if options.keypoints_out:
+            paths.append(numbered(Path(options.keypoints_out), index, count))
+        if options.preview:
+            paths.append(numbered(out.with_suffix(PREVIEW_SUFFIX), index, count))
+    return paths
+
+
+def check_dance_outputs(options: GenerateDanceOptions) -> None:
+    from genseq.motion.render import VIDEO_SUFFIXES
+
+    if Path(options.out).suffix.lower() not in VIDEO_SUFFIXES:
+        raise GenseqError(f"a dance video ends in {' or '.join(VIDEO_SUFFIXES)}", options.out)
+    if options.keypoints_out is not None and Path(options.keypoints_out).suffix.lower() != CLIP_SUFFIX:
+        raise GenseqError("keypoints output must end in .npz", options.keypoints_out)
+    paths = planned_outputs(options)
+    if len(set(paths)) < len(paths):
+        raise GenseqError("two outputs would share one file name", options.out)
+    check_output_paths(*paths)
+
+
+def generate_and_render_dance(options: GenerateDanceOptions, progress: Progress | None = None) -> list[Path]:
+    """Generate, then write each dance as an H.264 video, optionally its .npz clip, and a PNG contact
+    sheet beside the video; every output is checked before the first is written."""
+    from genseq.motion.render import render_preview
+
+    check_dance_outputs(options)
+    clips = generate_dance(options, progress)
+    keypoints = Path(options.keypoints_out) if options.keypoints_out else None
+    written = write_dance_outputs(clips, Path(options.out), keypoints, {"size": options.size, "camera": options.camera})
+    if options.preview:
+        written += [render_preview(clip, numbered(Path(options.out).with_suffix(PREVIEW_SUFFIX), index, len(clips)),
+                                   camera=options.camera) for index, clip in enumerate(clips)]
+    return written

@@ -1,0 +1,125 @@
+"""Generate music: sample new pieces from a model (continuing a primer when given) and write them
+as MIDI, with a WAV and a piano-roll PNG beside each when the options ask. The CLI, the flows and
+batch all come through generate_and_render with one GenerateMusicOptions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from genseq.core.atomic import check_output_paths, ensure_writable_dir
+from genseq.core.notes import NoteSequence, bar_positions, steps_per_bar
+from genseq.core.options import GenerateMusicOptions
+from genseq.core.paths import bundled_checkpoint
+from genseq.model.runs import LoadedModel, load_model
+from genseq.model.sample import SamplingOptions, sample_continuations
+from genseq.music.encode import make_encoding
+from genseq.music.midi import write_midi
+
+Progress = Callable[[int, int], None]
+DEFAULT_BARS = 8
+
+
+def default_checkpoint(representation: str = "melody") -> Path:
+    return bundled_checkpoint(f"music-{representation}.pt")
+
+
+def load_music_model(checkpoint: str | Path, device: str | None = None) -> LoadedModel:
+    return load_model(checkpoint, "music", make_encoding, device)
+
+
+def generation_steps(options: GenerateMusicOptions, spq: int, qpm: float, time_signature: tuple[int, int, int]) -> int:
+    if options.seconds is not None:
+        return max(1, round(options.seconds * qpm / 60.0 * spq))
+    return (options.bars or DEFAULT_BARS) * steps_per_bar(spq, time_signature[1], time_signature[2])
+
+
+def steps_to_next_bar(time_signatures, steps_per_quarter: int, step: int) -> int:
+    in_bar, _ = bar_positions(time_signatures, steps_per_quarter, [step])
+    length = steps_per_bar(steps_per_quarter, *time_signatures[-1][1:])
+    return int(-in_bar[0] % length)
+
+
+def sampling_of(options) -> SamplingOptions:
+    return SamplingOptions(temperature=options.temperature, top_k=options.top_k, top_p=options.top_p, seed=options.seed)
+
+
+def output_names(options: GenerateMusicOptions) -> list[str]:
+    return [f"sample_{index:03d}" for index in range(options.num_outputs)]
+
+
+def planned_outputs(options: GenerateMusicOptions) -> list[Path]:
+    """Every file generate_and_render will write, in the order it writes them."""
+    out = Path(options.out)
+    suffixes = [".mid"] + ([".png"] if options.png else []) + ([".wav"] if options.wav else [])
+    return [out / f"{name}{suffix}" for name in output_names(options) for suffix in suffixes]
+
+
+def generate_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
+    """Sample options.num_outputs new pieces (continuing the primer when given) and write
+    sample_NNN.mid into options.out. Same options and seed, same pieces."""
+    from genseq.music.stages import read_music_file
+
+    out_dir = ensure_writable_dir(options.out)
+    check_output_paths(*planned_outputs(options))
+    loaded = load_music_model(options.checkpoint or default_checkpoint(options.representation), options.device)
+    encoding = loaded.representation
+    if options.primer is not None:
+        primer = read_music_file(options.primer, encoding.steps_per_quarter)
+        primer_values, first_step = encoding.values(primer), 0
+        signatures, primer_qpm = primer.time_signatures, primer.qpm
+    else:
+        primer_values, first_step, signatures, primer_qpm = encoding.silence(), -1, [(0, 4, 4)], 120.0
+    qpm = options.tempo or primer_qpm
+    steps = generation_steps(options, encoding.steps_per_quarter, qpm, signatures[-1])
+    # a continuation written without its primer starts on the next bar line, so its bars are the model's bars
+    start = first_step + len(primer_values)
+    drop = 0 if options.include_primer else steps_to_next_bar(signatures, encoding.steps_per_quarter, start)
+    sampled = sample_steps(loaded, primer_values, first_step, signatures, steps + drop, options, progress)
+    results = []
+    for name, values in zip(output_names(options), sampled):
+        values = values[drop:]
+        if options.include_primer and options.primer is not None:
+            values = np.concatenate([primer_values.astype(values.dtype), values])
+        sequence = encoding.to_sequence(values, qpm, signatures if options.include_primer else [(0, *signatures[-1][1:])],
+                                        name=name)
+        write_midi(sequence, out_dir / f"{name}.mid", program=options.program)
+        results.append(sequence)
+    return results
+
+
+def sample_steps(loaded: LoadedModel, primer_values: np.ndarray, first_step: int, signatures, steps: int,
+                 options: GenerateMusicOptions, progress: Progress | None) -> np.ndarray:
+    """(num_outputs, steps, ...) values sampled after the primer, one recurrent update a step."""
+    encoding = loaded.representation
+    end = first_step + len(primer_values) + steps
+    metric = torch.from_numpy(encoding.metric.for_steps(signatures, np.arange(first_step, end)))
+    primer_inputs = np.concatenate([encoding.value_vectors(primer_values), metric[1 : len(primer_values) + 1].numpy()], axis=1)
+    metric = metric.to(loaded.device)
+
+    def next_input(values: torch.Tensor, index: int) -> torch.Tensor:
+        row = metric[len(primer_values) + index + 1].expand(values.shape[0], -1)
+        return torch.cat([encoding.value_vectors_torch(values), row], dim=-1)
+
+    on_step = None if progress is None else (lambda done: progress(done, steps))
+    return sample_continuations(loaded.model, encoding.head, primer_inputs, next_input, steps,
+                                options.num_outputs, sampling_of(options), on_step).cpu().numpy()
+
+
+def generate_and_render(options: GenerateMusicOptions, progress: Progress | None = None) -> list[Path]:
+    """Generate, then write a WAV and/or piano-roll PNG beside each MIDI; returns every path written."""
+    from genseq.music.render import write_pianoroll_png, write_wav_of_midi
+
+    out_dir = Path(options.out)
+    written = []
+    for sequence in generate_music(options, progress):
+        midi_path = out_dir / f"{sequence.name}.mid"
+        written.append(midi_path)
+        if options.png:
+            written.append(write_pianoroll_png(sequence, midi_path.with_suffix(".png")))
+        if options.wav:
+            written.append(write_wav_of_midi(midi_path, options.allow_sine))
+    return written
