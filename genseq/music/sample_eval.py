@@ -34,9 +34,11 @@ def mean_sd(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
-def distance_sd(real: np.ndarray, generated: np.ndarray) -> float | None:
-    """|Δmean| / sd_real; 0 when both means agree, None (infinitely far) when real values are constant and differ."""
+def distance_sd(real: np.ndarray, generated: np.ndarray, unit: np.ndarray | None = None) -> float | None:
+    """|Δmean| / sd_real (the sd of `unit` when given); 0 when both means agree, None (infinitely
+    far) when the real values are constant and the generated ones differ."""
     (real_mean, real_sd), (gen_mean, _) = mean_sd(real), mean_sd(generated)
+    real_sd = real_sd if unit is None else mean_sd(unit)[1]
     if np.isnan(real_mean) or np.isnan(gen_mean):
         return None
     gap = abs(gen_mean - real_mean)
@@ -77,13 +79,14 @@ def statistics_table(pieces: list[NoteSequence], bars: int | None = None) -> dic
     return {name: np.array([row[name] for row in rows], dtype=np.float64) for name in STATISTICS}
 
 
-def compare_tables(real: dict[str, np.ndarray], generated: dict[str, np.ndarray]) -> dict:
+def compare_tables(real: dict[str, np.ndarray], generated: dict[str, np.ndarray],
+                   unit: dict[str, np.ndarray] | None = None) -> dict:
     per_statistic = {}
     for name in STATISTICS:
         (rm, rs), (gm, gs) = mean_sd(real[name]), mean_sd(generated[name])
         per_statistic[name] = {
             "real_mean": finite(rm), "real_sd": finite(rs), "generated_mean": finite(gm), "generated_sd": finite(gs),
-            "distance_sd": distance_sd(real[name], generated[name]), "overlap": overlap_area(real[name], generated[name]),
+            "distance_sd": distance_sd(real[name], generated[name], None if unit is None else unit[name]), "overlap": overlap_area(real[name], generated[name]),
         }
     distances = {name: row["distance_sd"] for name, row in per_statistic.items()}
     worst = max(distances, key=lambda n: float("inf") if distances[n] is None else distances[n])
@@ -95,11 +98,15 @@ def compare_tables(real: dict[str, np.ndarray], generated: dict[str, np.ndarray]
     }
 
 
-def compare_pieces(real: list[NoteSequence], generated: list[NoteSequence], bars: int | None = None) -> dict:
-    """The comparison of two sets of pieces (see the module docstring); worst_distance_sd None: infinitely far."""
+def compare_pieces(real: list[NoteSequence], generated: list[NoteSequence], bars: int | None = None,
+                   unit: list[NoteSequence] | None = None) -> dict:
+    """The comparison of two sets of pieces (see the module docstring); worst_distance_sd None: infinitely
+    far. Distances are in sds of `unit` when given (e.g. a whole held-out set, when `real` and
+    `generated` are its two halves), else of `real`."""
     if not real or not generated:
         raise GenseqError(f"need real and generated pieces, got {len(real)} and {len(generated)}")
-    result = compare_tables(statistics_table(real, bars), statistics_table(generated, bars))
+    result = compare_tables(statistics_table(real, bars), statistics_table(generated, bars),
+                            None if unit is None else statistics_table(unit, bars))
     return {"real_pieces": len(real), "generated_pieces": len(generated), "bars": bars, **result}
 
 

@@ -32,13 +32,17 @@ MAJOR_SCALE = np.array([0, 2, 4, 5, 7, 9, 11])
 LEAP_SEMITONES = 7
 
 
-def top_voice(sequence: NoteSequence) -> np.ndarray:
-    """(pitch, start, end) rows of the skyline melody, in time order."""
+def melody_line(sequence: NoteSequence) -> NoteSequence:
+    """The skyline melody of a piece (what a melody model learns from it), as long as the piece."""
     from genseq.music.encode import MelodyEncoding
 
     encoding = MelodyEncoding(sequence.steps_per_quarter, 0, 127, start_input=False)
-    line = encoding.to_sequence(encoding.values(sequence), sequence.qpm, sequence.time_signatures)
-    return line.notes[:, [PITCH, START, END]]
+    return encoding.to_sequence(encoding.values(sequence), sequence.qpm, sequence.time_signatures, sequence.name)
+
+
+def top_voice(sequence: NoteSequence) -> np.ndarray:
+    """(pitch, start, end) rows of the skyline melody, in time order."""
+    return melody_line(sequence).notes[:, [PITCH, START, END]]
 
 
 def first_bars(sequence: NoteSequence, bars: int | None) -> NoteSequence:

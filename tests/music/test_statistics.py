@@ -114,3 +114,8 @@ def test_evaluate_samples_reads_midi_folders(tmp_path):
         evaluate_samples(tmp_path / "empty", tmp_path / "real")
     with pytest.raises(GenseqError, match="no such"):
         evaluate_samples(tmp_path / "nothing-here", tmp_path / "real")
+
+
+def test_distance_in_the_units_of_another_set():
+    # two halves of one real set: the whole set's sd is the unit (one half alone may have none)
+    assert distance_sd(np.array([0.0, 0.0]), np.array([0.0, 1.0]), unit=np.array([0.0, 0.0, 0.0, 1.0])) == pytest.approx(0.5 / 0.5)
