@@ -155,7 +155,67 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie has ended (its new parent reaps it)
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find the workers")
+needs_proc = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find the workers")
+
+POOL_SCRIPT = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from genseq.service import workers
+
+def start(parent):
+    if sys.argv[1] == "prctl":
+        workers.die_with_parent(parent)
+    if sys.argv[1] == "watchdog":
+        workers.watch_parent(parent, every=0.1)
+
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"), initializer=start, initargs=(os.getpid(),))
+for _ in range(2):
+    pool.submit(time.sleep, 120)
+time.sleep(120)
+"""
+
+
+def kill_and_find_survivors(parent: subprocess.Popen, children: int) -> list[int]:
+    """Wait for `children` descendants of parent, SIGKILL it, and return those still alive 5 s later."""
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 90
+        while len(workers) < children and parent.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            workers = descendants(parent.pid)
+        time.sleep(0.3)  # the workers have taken their first steps
+        workers = descendants(parent.pid)
+        assert len(workers) >= children and parent.poll() is None, "the parent ended before its workers were seen"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 5
+        while any(map(alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return [pid for pid in workers if alive(pid)]
+    finally:
+        for pid in workers | descendants(parent.pid) | {parent.pid}:  # (only when the test failed)
+            if pid != parent.pid and not alive(pid):
+                continue
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+@needs_proc
+@pytest.mark.parametrize("how", ["prctl", "watchdog"])
+def test_pool_workers_die_with_their_killed_parent(tmp_path, how):
+    """Each mechanism alone (fast): PR_SET_PDEATHSIG, and the getppid watchdog for systems without it.
+    (With neither, the workers stay blocked on their call queue for ever.)"""
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script), how], cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert kill_and_find_survivors(parent, children=2) == [], "workers outlived their killed parent"
+
+
+@needs_proc
+@pytest.mark.slow  # a fresh `genseq batch` imports torch and the music stack first: 10-15 s on a busy machine
 def test_kill_9_of_batch_leaves_no_worker_alive(assets, tmp_path):
     manifest = tmp_path / "m.yaml"
     manifest.write_text("".join(f"- {{kind: music, output: o{i}, parameters: {{bars: 256, seed: {i}, png: false}}}}\n"
@@ -164,28 +224,7 @@ def test_kill_9_of_batch_leaves_no_worker_alive(assets, tmp_path):
     batch = subprocess.Popen([sys.executable, "-m", "genseq.cli", "batch", str(manifest), "--out", str(tmp_path / "root"),
                               "--workers", "3", "--runner", "process"], cwd=REPO, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers: set[int] = set()
-    try:
-        deadline = time.monotonic() + 60
-        while len(descendants(batch.pid)) < 2 and batch.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)  # the workers have taken their first steps
-        workers = descendants(batch.pid)
-        assert len(workers) >= 2 and batch.poll() is None, "the batch ended before its workers were seen"
-        batch.send_signal(signal.SIGKILL)
-        batch.wait(10)
-        deadline = time.monotonic() + 5
-        while any(map(alive, workers)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [pid for pid in workers if alive(pid)], "workers outlived their killed parent"
-    finally:
-        for pid in workers | descendants(batch.pid) | {batch.pid}:  # (only when the test failed)
-            if pid != batch.pid and not alive(pid):
-                continue
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+    assert kill_and_find_survivors(batch, children=2) == [], "workers outlived their killed parent"
 
 
 def test_a_rerun_removes_the_temporaries_a_killed_run_left(assets, tmp_path, monkeypatch):
