@@ -43,6 +43,7 @@ def tiny_checkpoint(folder: Path) -> Path:
     """A tiny melody model trained on a few scale tunes (configs/tiny.yaml), for machines without assets/."""
     import pretty_midi
 
+    from genseq.core.options import TrainMusicOptions
     from genseq.music.stages import resolve_music_config, train_music
 
     tunes = folder / "tunes"
@@ -54,7 +55,8 @@ def tiny_checkpoint(folder: Path) -> Path:
                       for i, step in enumerate([0, 2, 4, 5, 7, 9, 11, 12] * 4)]
         midi.instruments.append(lead)
         midi.write(str(tunes / f"tune_{index}.mid"))
-    config = resolve_music_config(REPO / "configs" / "tiny.yaml", "melody", {})
+    config = resolve_music_config(TrainMusicOptions(data=str(tunes), out=str(folder / "run"), representation="melody",
+                                                    config=str(REPO / "configs" / "tiny.yaml")))
     return train_music(tunes, folder / "run", config, device="cpu", show_progress=False).best_checkpoint
 
 
