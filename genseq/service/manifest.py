@@ -9,7 +9,9 @@ object or `key=value;key=value`, or one extra column per parameter). A row:
     primer: a MIDI file (music) or a video / BVH / .npz clip (dance) to continue; optional
     output: where the job writes, relative to the output root: a folder for music
             (sample_000.mid, .wav, .png ...), an .mp4 (or .mov) file for dance
-    parameters: see MusicParameters and DanceParameters (unknown keys are errors)
+    parameters: the fields of GenerateMusicOptions / GenerateDanceOptions (genseq/core/options.py)
+                but out, checkpoint, primer and device; dance has keypoints: true for
+                the .npz beside the video (unknown keys are errors)
 
 Relative checkpoint and primer paths are read relative to the manifest's folder. Outputs
 can never land outside the output root (absolute paths, '..' and symlinks that lead out are
@@ -30,9 +32,10 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from genseq.core.errors import GenseqError
+from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
 from genseq.service.bounded_yaml import load_bounded_yaml, read_bounded_text
 from genseq.service.files import control_character, inside_root
 from genseq.service.results import JobResult
@@ -42,34 +45,20 @@ MEDIA_SUFFIXES = (".mid", ".midi", ".wav", ".png", ".gif", ".npz", *VIDEO_SUFFIX
 ROW_KEYS = ("kind", "checkpoint", "primer", "output")
 
 
-class MusicParameters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    representation: Literal["melody", "pianoroll"] = Field("melody", description="bundled model when no checkpoint")
-    bars: Optional[int] = Field(None, ge=1, le=1024, description="length in bars (default 8)")
-    seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
-    temperature: float = Field(1.0, ge=0)
-    top_k: Optional[int] = Field(None, ge=1)
-    top_p: Optional[float] = Field(None, gt=0, le=1)
-    seed: int = 0
-    num_outputs: int = Field(1, ge=1, le=64)
-    tempo: Optional[float] = Field(None, gt=0, le=1000)
-    program: Optional[int] = Field(None, ge=0, le=127)
-    include_primer: bool = False
-    wav: bool = True
-    png: bool = True
-    allow_sine: bool = Field(False, description="sine synthesis when fluidsynth is missing")
+ROW_FIELDS = ("out", "checkpoint", "primer", "device")  # given by the row's own columns and the batch
 
 
-class DanceParameters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    seconds: float = Field(10.0, gt=0, le=600)
-    seed: int = 0
-    temperature: float = Field(1.0, ge=0)
-    num_outputs: int = Field(1, ge=1, le=16)
-    size: int = Field(512, ge=16, le=2048)
-    camera: Literal["follow", "fixed"] = "follow"
-    keypoints: bool = Field(False, description="also save each clip as .npz beside the video")
-    preview: bool = Field(True, description="also a PNG contact sheet beside the video")
+def row_parameters(options: type[BaseModel], name: str, drop: tuple[str, ...] = (), **extra) -> type[BaseModel]:
+    """The parameters a batch row may give an operation: the fields of its options model (genseq/core/options.py)
+    with their defaults and bounds, less those the row's columns and the batch give, plus `extra`."""
+    fields = {key: (info.annotation, info) for key, info in options.model_fields.items()
+              if key not in ROW_FIELDS + drop}
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields, **extra)
+
+
+MusicParameters = row_parameters(GenerateMusicOptions, "MusicParameters")
+DanceParameters = row_parameters(GenerateDanceOptions, "DanceParameters", drop=("keypoints_out",), keypoints=(
+    bool, Field(False, description="also save each clip as .npz beside the video")))
 
 
 def numbered(path: Path, index: int, count: int) -> Path:
