@@ -19,7 +19,6 @@ from tests.conftest import REPO, SCALE, write_tune
 
 MELODY = REPO / "assets" / "music-melody.pt"
 needs_bundled = pytest.mark.skipif(not MELODY.exists(), reason=f"bundled checkpoint {MELODY} absent")
-BOUNDS = pytest.mark.xfail(strict=False, reason="awaiting options bounds")
 BUDGET_S = 6  # a refusal comes before any real work: past this, the command is doing the work it should refuse
 
 
@@ -173,7 +172,6 @@ def test_unwritable_outputs(hostile, tmp_path, tune_file, where):
 
 
 @needs_bundled
-@pytest.mark.xfail(strict=False, reason="awaiting: commands check every output before writing the first (atomic.check_output_paths)")
 def test_every_output_is_checked_before_the_first_is_written(hostile, tmp_path):
     hostile(["generate", "music", "--checkpoint", MELODY, "--out", tmp_path / "gen", "--bars", "1", "--wav",
              "/proc/genseq/x.wav"], "/proc")
@@ -268,7 +266,6 @@ def test_a_second_training_into_a_locked_folder(hostile, tmp_path, music_data):
 # --- values the types allow but nothing can use (the options models' bounds) --------------------
 
 @needs_bundled
-@BOUNDS
 @pytest.mark.parametrize("option, value", [
     ("--top-p", "0"), ("--seed", "99999999999999999999"), ("--tempo", "1000000000"), ("--bars", "100000"),
     ("--device", "bogus"), ("--temperature", "-1"), ("--top-k", "0"), ("--seconds", "1000000"), ("--num-outputs", "0"),
@@ -298,7 +295,6 @@ Frame Time: 0.0333333
 """ + "0 90 0 0 0 0 10 0 0\n" * 4
 
 
-@BOUNDS
 def test_render_dance_size_bound(hostile, tmp_path):
     clip = tmp_path / "arm.bvh"
     clip.write_text(BVH)
