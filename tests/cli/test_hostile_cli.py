@@ -18,7 +18,8 @@ from genseq.model.checkpoint import save_checkpoint
 from tests.conftest import REPO, SCALE, write_tune
 
 MELODY = REPO / "assets" / "music-melody.pt"
-needs_bundled = pytest.mark.skipif(not MELODY.exists(), reason=f"bundled checkpoint {MELODY} absent")
+DANCE = REPO / "assets" / "dance.pt"
+needs_bundled = pytest.mark.skipif(not (MELODY.exists() and DANCE.exists()), reason=f"bundled checkpoints in {REPO / 'assets'} absent")
 BUDGET_S = 6  # a refusal comes before any real work: past this, the command is doing the work it should refuse
 
 
@@ -172,9 +173,23 @@ def test_unwritable_outputs(hostile, tmp_path, tune_file, where):
 
 
 @needs_bundled
-def test_every_output_is_checked_before_the_first_is_written(hostile, tmp_path):
-    hostile(["generate", "music", "--checkpoint", MELODY, "--out", tmp_path / "gen", "--bars", "1", "--wav",
-             "/proc/genseq/x.wav"], "/proc")
+@pytest.mark.parametrize("command", ["music", "dance"])
+def test_every_output_is_checked_before_the_first_is_written(hostile, tmp_path, command):
+    if command == "music":
+        args = ["--checkpoint", MELODY, "--out", tmp_path / "gen", "--bars", "1", "--wav", "/proc/genseq/x.wav"]
+    else:
+        args = ["--checkpoint", DANCE, "--out", tmp_path / "d.mp4", "--seconds", "1", "--keypoints-out", "/proc/k.npz"]
+    hostile(["generate", command, *args], "/proc")
+
+
+@pytest.mark.parametrize("args, name", [
+    (["render", "music", "TUNE", "--wav", "x.mp3", "--allow-sine"], "x.mp3"),
+    (["render", "dance", "TUNE", "--preview", "bad.txt"], "bad.txt"),
+    (["extract", "music", "TUNE", "--out", "s.npz", "--steps-per-quarter", "0"], "--steps-per-quarter"),
+], ids=["wav-named-mp3", "preview-named-txt", "steps-per-quarter-0"])
+def test_output_names_and_grids_that_cannot_work(hostile, tmp_path, tune_file, args, name):
+    args = [tune_file if a == "TUNE" else (tmp_path / a if a.endswith((".mp3", ".txt", ".npz")) else a) for a in args]
+    hostile(args, name)
 
 
 # --- configs: bombs, NUL bytes, sizes nothing can allocate --------------------------------------
@@ -268,7 +283,7 @@ def test_a_second_training_into_a_locked_folder(hostile, tmp_path, music_data):
 @needs_bundled
 @pytest.mark.parametrize("option, value", [
     ("--top-p", "0"), ("--seed", "99999999999999999999"), ("--tempo", "1000000000"), ("--bars", "100000"),
-    ("--device", "bogus"), ("--temperature", "-1"), ("--top-k", "0"), ("--seconds", "1000000"), ("--num-outputs", "0"),
+    ("--device", "bogus"), ("--device", "cuda:7"), ("--temperature", "-1"), ("--top-k", "0"), ("--seconds", "1000000"), ("--num-outputs", "0"),
 ])
 def test_generate_music_bounds(hostile, tmp_path, option, value):
     hostile(["generate", "music", "--checkpoint", MELODY, "--out", tmp_path / "gen", option, value], option)
