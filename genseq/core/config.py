@@ -145,7 +145,8 @@ def apply_assignments(raw: dict, assignments: dict[tuple, object], sets: list[st
         for part in path[:-1]:
             if not isinstance(target.get(part), dict):
                 raise GenseqError(f"unknown config section {'.'.join(path[:-1])!r} in {'.'.join(path)}", "--set")
-            target = target[part] = dict(target[part])
+            child = target[part] = dict(target[part])
+            target = child
         target[path[-1]] = value
     return raw
 

@@ -77,12 +77,30 @@ def test_resuming_another_model_is_refused(tmp_path):
 
 
 def test_ctrl_c_in_training_exits_130_and_keeps_finished_epochs(tmp_path, capsys, monkeypatch):
-    import genseq.music.stages as stages
-    from tests.conftest import run_cli
+    """Ctrl-C in the second epoch: exit 130, the first epoch is kept in last.pt, and the same command
+    resumes from it."""
+    import genseq.model.train as training
+    from tests.conftest import REPO, SCALE, run_cli, write_tune
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
+    (tmp_path / "tunes").mkdir()
+    for index in range(3):
+        write_tune(tmp_path / "tunes" / f"t{index}.mid", [(p + index, a, b) for p, a, b in SCALE])
+    real_epoch, epochs_started = training.run_epoch, []
 
-    monkeypatch.setattr(stages, "train_music", interrupted)
-    code, _, err = run_cli(["train", "music", "--data", tmp_path, "--out", tmp_path / "run"], capsys)
+    def interrupted_in_epoch_two(*args, **kwargs):
+        epochs_started.append(args[5])
+        if args[5] == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training, "run_epoch", interrupted_in_epoch_two)
+    command = ["train", "music", "--data", tmp_path / "tunes", "--out", tmp_path / "run", "--config",
+               REPO / "configs" / "tiny.yaml", "--epochs", "3", "--set", "train.patience=10", "--device", "cpu"]
+    code, _, err = run_cli(command, capsys)
     assert code == 130 and "run the same command to resume" in err
+    saved = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert saved["train_state"]["epoch"] == 1 and len(saved["train_state"]["history"]) == 1
+    monkeypatch.setattr(training, "run_epoch", real_epoch)
+    code, _, err = run_cli(command, capsys)
+    assert code == 0, err
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["train_state"]["epoch"] == 3 and epochs_started == [1, 2]

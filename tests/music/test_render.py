@@ -22,7 +22,8 @@ def test_render_writes_audible_wav_and_png(tune, tmp_path):
     audio, rate = soundfile.read(wav)
     assert rate == 44100 and len(audio) / rate > 7.5  # 8 s of notes plus release
     assert np.abs(audio).max() > 0.5
-    assert cv2.imread(str(png)).shape[2] == 3
+    written = cv2.imread(str(png))
+    assert np.array_equal(written, pianoroll_image(read_midi(tune, 4)))  # the PNG is the piano roll, pixel for pixel
 
 
 @pytest.mark.skipif(fluidsynth_problem() is not None, reason=f"fluidsynth unavailable: {fluidsynth_problem()}")
