@@ -82,11 +82,27 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def pick_device(requested: str | None = None) -> torch.device:
-    """The GPU when there is one (or the device the user names), else the CPU."""
+    """The GPU when there is one (or the device the user names, if this machine has it), else the CPU."""
     if requested:
-        return torch.device(requested)
+        return named_device(requested)
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def named_device(name: str) -> torch.device:
+    from genseq.core.errors import GenseqError
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise GenseqError(f"not a torch device: {name!r} (cpu, cuda, cuda:N or mps)", "--device") from None
+    mps = getattr(torch.backends, "mps", None)
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise GenseqError(f"no CUDA GPU {name!r} on this machine ({torch.cuda.device_count()} found); use --device cpu",
+                          "--device")
+    if device.type == "mps" and not (mps is not None and mps.is_available()):
+        raise GenseqError("no Apple GPU (mps) on this machine; use --device cpu", "--device")
+    return device

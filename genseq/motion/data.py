@@ -18,6 +18,7 @@ from genseq.core.options import TrainDanceOptions
 from genseq.core.paths import configs_dir
 from genseq.core.pieces import AugmentedSource, seeded_split
 from genseq.model import heads
+from genseq.model.recurrent import pick_device
 from genseq.model.runs import start_run
 from genseq.model.train import ModelSpec, TrainResult, train
 from genseq.motion.bvh import read_bvh, resample
@@ -202,6 +203,7 @@ def train_dance(data: str | Path, out: str | Path, config: DanceConfig, device: 
     clips: a seeded split of clips (recorded in out/data.json, the resolved config in out/config.yaml),
     statistics of the training clips, mirror augmentation, auto-conditioning as the config says.
     An unfinished run in `out` resumes."""
+    pick_device(device)  # a device this machine lacks is refused before anything is written
     cfg = config.train
     clips, dropped = long_enough_clips(load_motion_files(data, config.fps), config.min_clip_seconds)
     for item in dropped:

@@ -16,6 +16,7 @@ from genseq.core.atomic import check_output_paths
 from genseq.core.options import ExtractMusicOptions, TrainMusicOptions
 from genseq.core.paths import configs_dir
 from genseq.core.pieces import AugmentedSource, EncodedPiece, Split, seeded_split
+from genseq.model.recurrent import pick_device
 from genseq.model.runs import start_run
 from genseq.model.train import ModelSpec, TrainResult, step_losses_of, train
 from genseq.music.encode import FIRST_PITCH_EVENT, Encoding, MelodyEncoding, PianorollEncoding
@@ -195,6 +196,7 @@ def train_music(
 ) -> TrainResult:
     """Train a melody or piano-roll model on data (a MIDI folder, with or without train/ valid/ test/,
     or a .npz dataset); the split goes into out/data.json, the resolved config into out/config.yaml."""
+    pick_device(device)  # a device this machine lacks is refused before anything is written
     cfg = config.train
     music = load_music_data(data, config.steps_per_quarter, cfg.seed, cfg.valid_fraction, cfg.test_fraction)
     if not music.train or not music.valid:
