@@ -115,8 +115,9 @@ def resolve_music_config(options: TrainMusicOptions) -> MusicConfig:
     """configs/music-<representation>.yaml (the tuned defaults), the user's --config over it, then the
     shortcut flags and every --set."""
     representation = options.representation or config_representation(options.config) or "melody"
+    flags = {**options.shortcuts(), **({(None, "representation"): representation} if options.representation else {})}
     return resolve_config(MusicConfig, configs_dir() / f"music-{representation}.yaml", options.config,
-                          options.shortcuts(), options.set, base_over={"representation": representation})
+                          flags, options.set, base_over={"representation": representation})
 
 
 def config_representation(config_path: str | None) -> str | None:

@@ -21,7 +21,7 @@ def last_epoch(run):
 @needs_nottingham
 def test_killed_training_resumes_exactly(tmp_path, capsys):
     data = copy_nottingham(tmp_path / "tunes", "valid", 6)
-    args = ["train", "music", "--data", str(data), "--config", str(REPO / "configs" / "tiny.yaml"), "--epochs", "5"]
+    args = ["train", "music", "--data", str(data), "--config", str(REPO / "configs" / "tiny.yaml"), "--epochs", "5", "--set", "train.patience=10"]
 
     killed = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "genseq.cli", *args, "--out", str(killed)], cwd=REPO,
