@@ -314,3 +314,29 @@ def test_render_dance_size_bound(hostile, tmp_path):
     clip = tmp_path / "arm.bvh"
     clip.write_text(BVH)
     hostile(["render", "dance", clip, "--out", tmp_path / "d.mp4", "--size", "100000"], "--size")
+
+
+@pytest.fixture
+def finished_run(tmp_path, music_data, capsys):
+    """A run folder with one finished epoch of the tiny config (trained here, in this process)."""
+    from tests.conftest import run_cli
+
+    run = tmp_path / "run"
+    code, _, err = run_cli(["train", "music", "--data", music_data, "--out", run, "--config", REPO / "configs" / "tiny.yaml",
+                            "--epochs", "1"], capsys)
+    assert code == 0 and (run / "last.pt").exists(), err
+    return run
+
+
+@pytest.mark.parametrize("change", ["seed", "data"])
+def test_resuming_with_another_seed_or_data_is_refused(hostile, tmp_path, music_data, finished_run, change):
+    record = (finished_run / "data.json").read_bytes()
+    other = tmp_path / "other"
+    if change == "data":
+        other.mkdir()
+        for tune in sorted(music_data.iterdir())[:3]:
+            (other / tune.name).write_bytes(tune.read_bytes())
+    args = ["train", "music", "--data", other if change == "data" else music_data, "--out", finished_run,
+            "--config", REPO / "configs" / "tiny.yaml", "--epochs", "2", *(["--seed", "5"] if change == "seed" else [])]
+    hostile(args, finished_run, change)
+    assert (finished_run / "data.json").read_bytes() == record
