@@ -73,7 +73,14 @@ def make_task_runner(kind: str, workers: int, dask_address: str | None = None) -
 
 
 class JobFailed(Exception):
-    """A job failed for a reason a retry cannot fix (bad input, bad option): its task run shows Failed."""
+    """A job failed for a reason a retry cannot fix (bad input, bad option): its task run shows Failed.
+    args: the reason, and the folders the job created (removed at the end of the batch when empty)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def created(self) -> list[str]:
+        return list(self.args[1]) if len(self.args) > 1 else []
 
 
 class TransientJobError(JobFailed):
@@ -90,7 +97,7 @@ def render_job_task(job: dict, output_root: str, device: str | None = None) -> J
     """One manifest row: skipped when complete and valid, else run (bad input fails the row, never the batch)."""
     result = run_job(job, output_root, device)
     if result.status == "failed":
-        raise (TransientJobError if result.transient else JobFailed)(result.reason)
+        raise (TransientJobError if result.transient else JobFailed)(result.reason, result.created)
     return result
 
 
@@ -105,7 +112,7 @@ def render_jobs(jobs: list[dict], output_root: str, device: str | None = None) -
         try:
             result = future.result()
         except JobFailed as exc:  # bad input, or retries spent: this row fails alone
-            result = JobResult(job["row"], job["kind"], job["output"], "failed", str(exc))
+            result = JobResult(job["row"], job["kind"], job["output"], "failed", str(exc), created=exc.created())
         except Exception as exc:  # (a worker died, or the task runner failed it)
             result = JobResult(job["row"], job["kind"], job["output"], "failed", f"{type(exc).__name__}: {exc}")
         results.append(result)

@@ -31,7 +31,7 @@ def read_bounded_text(path: Path, limit: int = MAX_MANIFEST_BYTES) -> str:
 def load_bounded_yaml(text: str, limit: int = MAX_NODES) -> Any:
     """yaml.safe_load, refusing (GenseqError) a document that has more than `limit` nodes once its aliases
     are expanded, or that contains itself. yaml.YAMLError for text that is not YAML."""
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml's parser when there is one (10x faster)
     try:
         try:
             node = loader.get_single_node()

@@ -102,10 +102,10 @@ def temporary_of(name: str, suffix: str) -> re.Pattern:
     return re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}\.tmp{re.escape(suffix)}")
 
 
-def remove_stale_temporaries(job: Job, output_root: str | Path, target: Path) -> list[Path]:
+def remove_stale_temporaries(job: Job, target: Path) -> list[Path]:
     """Remove the temporary files a killed run of this job left beside its outputs and record (no other job
     writes these names: plan_batch refuses rows whose files collide). Returns what was removed."""
-    files = [inside_root(output_root, name) for name in job.writes()] + [record_path(target)]
+    files = [*map(Path, job.writes(target)), record_path(target)]
     removed = []
     for folder in {f.parent for f in files}:
         patterns = [temporary_of(Path(f.name).stem, f.suffix) for f in files if f.parent == folder]
@@ -193,7 +193,7 @@ def start_job(job: Job, output_root: str | Path, target: Path, device: str | Non
         raise GenseqError("no such primer file", primer)
     result.fingerprint = job_fingerprint(job, checkpoint, primer)
     if run:
-        remove_stale_temporaries(job, output_root, target)
+        remove_stale_temporaries(job, target)
     done = complete_files(target, result.fingerprint)
     if done is not None:
         result.status, result.files, result.reason = "skipped", done, "complete and valid from an earlier run"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
@@ -115,14 +116,15 @@ class Job(BaseModel):
             raise ValueError(f"a music output is a folder (sample_000.mid ... go inside), got '{self.output}'")
         return self
 
-    def writes(self) -> list[str]:
-        """Every file the job writes, relative to the output root (its record aside)."""
-        p, output = self.parameters, Path(self.output)
+    def writes(self, target: Path) -> list[str]:
+        """Every file the job writes (its record aside), given its output resolved (inside_root); as strings,
+        cheap to make and compare for the rows of a large manifest."""
+        p = self.parameters
         if self.kind == "music":
             suffixes = [".mid"] + [".png"] * p.png + [".wav"] * p.wav
-            return [str(output / f"sample_{i:03d}{s}") for i in range(p.num_outputs) for s in suffixes]
-        suffixes = [output.suffix] + [".npz"] * p.keypoints + [".png"] * p.preview
-        return [str(numbered(output.with_suffix(s), i, p.num_outputs)) for i in range(p.num_outputs) for s in suffixes]
+            return [f"{target}{os.sep}sample_{i:03d}{s}" for i in range(p.num_outputs) for s in suffixes]
+        suffixes = [target.suffix] + [".npz"] * p.keypoints + [".png"] * p.preview
+        return [str(numbered(target.with_suffix(s), i, p.num_outputs)) for i in range(p.num_outputs) for s in suffixes]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,14 +281,16 @@ def validate_row(raw: dict, base_dir: str) -> Job:
     return Job.model_validate({**raw, "base_dir": base_dir})
 
 
-def claim_outputs(job: Job, output_root: str | Path, claimed: dict[Path, tuple[int, str]]) -> None:
-    """Claim the job's output and every file it writes; GenseqError when an earlier row claimed one."""
+def claim_outputs(job: Job, output_root: str | Path, claimed: dict[str, tuple[int, str]]) -> None:
+    """Claim the job's output and every file it writes; GenseqError when an earlier row claimed one.
+    (The files are plain names beside or inside the output: only the output needs inside_root.)"""
     target = inside_root(output_root, job.output)
-    paths = [target] + [inside_root(output_root, name) for name in job.writes()]
-    for path, name in zip(paths, [job.output, *job.writes()]):
+    paths = [str(target), *job.writes(target)]
+    for path in paths:
         if path in claimed:
             row, theirs = claimed[path]
-            same = "same output as" if path == target and theirs == "output" else f"writes {name}, as does"
-            raise GenseqError(f"{same} row {row}", job.output)
+            if path == paths[0] and theirs == "output":
+                raise GenseqError(f"same output as row {row}", job.output)
+            raise GenseqError(f"writes {os.path.relpath(path, Path(output_root).resolve())}, as does row {row}", job.output)
     for path in paths:
-        claimed[path] = (job.row, "output" if path == target else "file")
+        claimed[path] = (job.row, "output" if path == paths[0] else "file")

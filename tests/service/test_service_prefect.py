@@ -208,18 +208,20 @@ def test_batch_flow_on_a_dask_cluster(api, assets, tmp_path, monkeypatch):
                         "music,,,melody-1,2,1,true\n"
                         f"music,{assets / 'music-pianoroll.pt'},,roll-2,2,2,false\n"
                         "music,missing.pt,,broken,2,3,false\n"
-                        "music,,,../escape,2,4,false\n")
+                        "music,,,../escape,2,4,false\n"
+                        "music,text.pt,,deep/broken,2,5,false\n")  # fails after making its folders
+    (tmp_path / "text.pt").write_text("not a checkpoint")
     root = tmp_path / "root"
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=None) as cluster:
         params = BatchRenderParams(manifest=str(manifest), output_root=str(root), task_runner="dask",
                                    dask_address=cluster.scheduler_address)
         report = batch_render(params)
         status = {job["row"]: job["status"] for job in report["jobs"]}
-        assert status == {1: "done", 2: "done", 3: "failed", 4: "failed"}, report
+        assert status == {1: "done", 2: "done", 3: "failed", 4: "failed", 5: "failed"}, report
         assert (root / "melody-1" / "sample_000.wav").exists() and (root / "roll-2" / "sample_000.png").exists()
-        assert not (tmp_path / "escape").exists()
+        assert not (tmp_path / "escape").exists() and not (root / "deep").exists()  # no empty folders left
         again = batch_render(params)
-    assert (again["done"], again["skipped"], again["failed"]) == (0, 2, 2)
+    assert (again["done"], again["skipped"], again["failed"]) == (0, 2, 3)
 
 
 def run_chromium(command: list[str], timeout: float = 120) -> str:
