@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from genseq.core.atomic import atomic_write_text  # noqa: E402
-from genseq.core.notes import NoteSequence, save_sequences  # noqa: E402
+from genseq.core.notes import NoteSequence, save_sequences, steps_per_bar  # noqa: E402
 from genseq.music.midi import write_midi  # noqa: E402
 from genseq.music.sample_eval import compare_pieces  # noqa: E402
 from genseq.music.statistics import first_bars, melody_line  # noqa: E402
@@ -106,6 +106,12 @@ def bar_window(piece: NoteSequence, start_bar: int, stop_bar: int) -> NoteSequen
     return part if len(part) else None
 
 
+def same_metre(pieces: list[NoteSequence], like: NoteSequence) -> list[NoteSequence]:
+    """The pieces whose bars (all of them) are as long as `like`'s first bar."""
+    length = steps_per_bar(like.steps_per_quarter, *like.time_signatures[0][1:])
+    return [p for p in pieces if all(steps_per_bar(p.steps_per_quarter, n, d) == length for _, n, d in p.time_signatures)]
+
+
 def distances(result: dict) -> dict:
     return {
         "worst_distance_sd": result["worst_distance_sd"], "worst_statistic": result["worst_statistic"],
@@ -168,9 +174,12 @@ def bench_model(name: str, spec: str, args, sampling: dict, scratch: Path) -> di
         "unprimed": distances(compare_pieces(real, unprimed, args.bars)),
         "primed": distances(compare_pieces(continuations, primed, args.bars - PRIMER_BARS)),
     }
+    same = same_metre(real, unprimed[0])
+    if 1 < len(same) < len(real):  # unprimed samples are in 4/4: beside the held-out pieces with their bar length
+        modes["unprimed_same_metre"] = distances(compare_pieces(same, unprimed, args.bars))
     for mode, row in modes.items():
         worst = "inf" if row["worst_distance_sd"] is None else f"{row['worst_distance_sd']:.2f}"
-        print(f"  {mode:13} worst {worst} sd ({row['worst_statistic']}), mean overlap {row['mean_overlap']:.2f}", flush=True)
+        print(f"  {mode:19} worst {worst} sd ({row['worst_statistic']}), mean overlap {row['mean_overlap']:.2f}", flush=True)
     return {"checkpoint": checkpoint_spec, "held_out": data, "held_out_pieces": len(real), "steps_per_quarter": spq,
             "held_out_nll": nll_per_event(checkpoint, real, scratch),
             "ms_per_step": ms_per_step(checkpoint, sampling, scratch, spq), "modes": modes}
