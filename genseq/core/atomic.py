@@ -97,15 +97,8 @@ def write_failure(exc: BaseException, tmp: Path, target: Path) -> GenseqError | 
     return None
 
 
-@contextlib.contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target` (same suffix); rename it onto `target` on success.
-
-    Libraries that choose the format from the suffix (cv2, soundfile, torch) write to the
-    yielded path; on any exception the temporary file is removed and `target` is untouched.
-    A write that fails for want of space or permission is a GenseqError naming `target`.
-    """
-    target = Path(target)
+def temporary_beside(target: Path) -> Path:
+    """A new empty hidden file beside `target`, with its suffix (libraries pick the format from it)."""
     if target.is_dir():
         raise GenseqError("is a folder; give a file name for this output", target)
     ensure_writable_dir(target.parent)
@@ -117,6 +110,23 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600 files; outputs follow the umask
+    except OSError:
+        tmp.unlink()
+        raise
+    return tmp
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target` (same suffix); rename it onto `target` on success.
+
+    Libraries that choose the format from the suffix (cv2, soundfile, torch) write to the
+    yielded path; on any exception the temporary file is removed and `target` is untouched.
+    A write that fails for want of space or permission is a GenseqError naming `target`.
+    """
+    target = Path(target)
+    tmp = temporary_beside(target)
+    try:
         yield tmp
         os.replace(tmp, target)
     except BaseException as exc:
@@ -127,6 +137,56 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def same_file(a: Path, b: Path) -> bool:
+    return os.path.normpath(os.path.abspath(a)) == os.path.normpath(os.path.abspath(b))
+
+
+class OutputGroup:
+    """The outputs of one command, written to temporary files and renamed together at the end."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []  # (temporary, target)
+
+    def path(self, target: str | Path) -> Path:
+        """The temporary path to write `target` to (same suffix); renamed onto `target` if the whole group succeeds."""
+        target = Path(target)
+        if any(same_file(target, known) for _, known in self.pending):
+            raise GenseqError("is written twice by this command (two outputs share one name)", target)
+        tmp = temporary_beside(target)
+        self.pending.append((tmp, target))
+        return tmp
+
+    def real_name(self, failure: GenseqError) -> GenseqError:
+        """A failure that names one of the group's temporary files names its target instead."""
+        for tmp, target in self.pending:
+            if failure.path == tmp:
+                return GenseqError(failure.problem, target)
+        return failure
+
+
+@contextlib.contextmanager
+def atomic_outputs() -> Iterator[OutputGroup]:
+    """All or nothing for a command's outputs: every path from group.path() is renamed onto its
+    target only when the whole block succeeds; on any failure none of them appears, and the
+    targets keep what they held. Writers may use atomic_path on the temporary paths too."""
+    group = OutputGroup()
+    try:
+        yield group
+        for tmp, target in group.pending:
+            os.replace(tmp, target)
+    except GenseqError as exc:
+        raise group.real_name(exc) from None
+    except Exception as exc:
+        failure = write_failure(exc, *group.pending[-1]) if group.pending else None
+        if failure is not None:
+            raise failure from None
+        raise
+    finally:
+        for tmp, _ in group.pending:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def atomic_write_bytes(target: str | Path, data: bytes) -> Path:
