@@ -17,6 +17,8 @@ def find_files(paths: list[str | Path], suffixes: tuple[str, ...]) -> list[Path]
             files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes and p.is_file()))
         elif path.exists():
             files.append(path)
+        elif path.is_symlink():
+            raise GenseqError("symbolic link that leads nowhere (broken, or a loop)", path)
         else:
             raise GenseqError("no such file or folder", path)
     return files

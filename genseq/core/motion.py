@@ -10,6 +10,7 @@ visibility. The .npz format is plain arrays (no pickles): positions, valid, fps,
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,10 @@ class MotionClip:
             raise ValueError(f"valid must be (frames, joints) = {self.positions.shape[:2]}, got {self.valid.shape}")
         if len(self.joint_names) != self.positions.shape[1]:
             raise ValueError(f"{len(self.joint_names)} joint names for {self.positions.shape[1]} joints")
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"frame rate must be a positive number, got {self.fps}")
+        # a position that is not a number is a missing joint, not a pose to learn or draw
+        self.valid = self.valid & np.isfinite(self.positions).all(axis=2)
 
     @property
     def num_frames(self) -> int:
@@ -67,5 +72,17 @@ def load_clip(path: str | Path) -> MotionClip:
                 raise GenseqError(f"not a motion clip file (missing {', '.join(sorted(missing))})", path)
             return MotionClip(data["positions"], data["valid"], float(data["fps"]), [str(n) for n in data["joint_names"]],
                               data["image_positions"] if "image_positions" in data.files else None, path.stem)
-    except (OSError, ValueError, EOFError) as exc:
-        raise GenseqError(f"cannot read motion clip ({exc})", path) from None
+    except IsADirectoryError:
+        raise GenseqError("is a folder, not a motion clip file", path) from None
+    except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError, zipfile.BadZipFile) as exc:
+        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise GenseqError(f"cannot read motion clip ({reason})", path) from None
+
+
+def require_valid_joints(clip: MotionClip, source: str | Path | None = None) -> MotionClip:
+    """A clip with at least one joint position known; else one GenseqError (nothing to learn or draw)."""
+    if clip.num_frames == 0:
+        raise GenseqError("motion clip has no frames", source)
+    if not clip.valid.any():
+        raise GenseqError("motion clip has no valid joint position (all missing or not a number)", source)
+    return clip

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from genseq.core.errors import GenseqError
 
 MAX_SEED = 2**63 - 1
+TEMPO_RANGE = (10.0, 1000.0)  # quarter notes per minute
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
 CORPUS_NAMES = ("bach-chorales", "oneills", "essen")
 CORPUS_PATTERN = rf"^({'|'.join(CORPUS_NAMES)})(,({'|'.join(CORPUS_NAMES)}))*$"
@@ -93,7 +94,7 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
     bars: Optional[int] = Field(None, ge=1, le=1024, description="length in bars (default 8)")
     seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
     num_outputs: int = Field(1, ge=1, le=64, description="how many pieces")
-    tempo: Optional[float] = Field(None, ge=10, le=1000, description="quarter notes per minute (default: the primer's, else 120)")
+    tempo: Optional[float] = Field(None, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="quarter notes per minute (default: the primer's, else 120)")
     program: Optional[int] = Field(None, ge=0, le=127, description="General MIDI program of the output")
     wav: bool = Field(True, description="also write a WAV of each output")
     png: bool = Field(True, description="also write a piano-roll PNG of each output")

@@ -13,7 +13,7 @@ from genseq.core.atomic import ensure_writable_dir
 from genseq.core.config import DanceConfig, config_yaml, resolve_config
 from genseq.core.errors import GenseqError
 from genseq.core.files import find_files
-from genseq.core.motion import MotionClip, load_clip, save_clip
+from genseq.core.motion import MotionClip, load_clip, require_valid_joints, save_clip
 from genseq.core.options import TrainDanceOptions
 from genseq.core.paths import configs_dir
 from genseq.core.pieces import AugmentedSource, seeded_split
@@ -66,8 +66,7 @@ def read_motion_file(path: str | Path, fps: float, smoothing: float = 0.5, progr
             clip = extract_video(path, smoothing, progress=progress)
         except ValueError as exc:  # a smoothing strength out of range
             raise GenseqError(str(exc), path) from None
-    if clip.num_frames == 0:
-        raise GenseqError("motion clip has no frames", path)
+    require_valid_joints(clip, path)
     clip = resample_clip(clip, fps)
     clip.name = clip.name or path.stem
     return clip
@@ -117,10 +116,11 @@ def extract_motion(paths: list, out: str | Path, fps: float = 30.0, smoothing: f
     return written
 
 
-def load_motion_files(data: str | Path, fps: float) -> list[tuple[Path, MotionClip]]:
+def load_motion_files(data: str | Path, fps: float, dropped_files: list | None = None) -> list[tuple[Path, MotionClip]]:
     """(file, clip) for every video, BVH file and .npz clip in a folder (recursively) or one file, at
     `fps`; each clip is named by its path relative to the folder, without suffix (e.g. 'salsa/01')."""
     data = Path(data)
+    dropped_files = [] if dropped_files is None else dropped_files
     if not data.exists():
         raise GenseqError("no such data file or folder", data)
     files = find_motion_files([data])
@@ -128,9 +128,18 @@ def load_motion_files(data: str | Path, fps: float) -> list[tuple[Path, MotionCl
         raise GenseqError(f"no videos, BVH files or .npz clips found (looked for {', '.join(MOTION_SUFFIXES)})", data)
     loaded = []
     for path in files:
-        clip = read_motion_file(path, fps)
+        try:
+            clip = read_motion_file(path, fps)
+        except GenseqError as exc:
+            if not data.is_dir():
+                raise
+            dropped_files.append({"file": str(path), "reason": exc.problem})
+            continue
         clip.name = path.relative_to(data).with_suffix("").as_posix() if data.is_dir() else path.stem
         loaded.append((path, clip))
+    if not loaded:
+        reasons = "; ".join(f"{Path(d['file']).name}: {d['reason']}" for d in dropped_files[:3])
+        raise GenseqError(f"no readable motion among {len(files)} file(s) ({reasons})", data)
     return loaded
 
 
@@ -205,7 +214,9 @@ def train_dance(data: str | Path, out: str | Path, config: DanceConfig, device: 
     An unfinished run in `out` resumes."""
     pick_device(device)  # a device this machine lacks is refused before anything is written
     cfg = config.train
-    clips, dropped = long_enough_clips(load_motion_files(data, config.fps), config.min_clip_seconds)
+    unreadable: list[dict] = []
+    clips, dropped = long_enough_clips(load_motion_files(data, config.fps, unreadable), config.min_clip_seconds)
+    dropped = unreadable + dropped
     for item in dropped:
         if show_progress:
             tqdm.write(f"dropped {item['file']}: {item['reason']}")

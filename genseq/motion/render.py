@@ -413,16 +413,16 @@ def contact_sheet(clip: MotionClip, size: int, camera: str, columns: int, rows: 
 
 def read_clip_file(path: str | Path, fps: float = 30.0) -> MotionClip:
     """A clip from a .npz clip file or a BVH file (videos go through `genseq extract motion` first)."""
-    from genseq.core.motion import load_clip
+    from genseq.core.motion import load_clip, require_valid_joints
     from genseq.motion.bvh import read_bvh
 
     path = Path(path)
     if not path.is_file():
-        raise GenseqError("no such clip file", path)
+        raise GenseqError("is a folder, not a clip file" if path.is_dir() else "no such clip file", path)
     if path.suffix.lower() == ".npz":
-        return load_clip(path)
+        return require_valid_joints(load_clip(path), path)
     if path.suffix.lower() == ".bvh":
-        return read_bvh(path, fps)
+        return require_valid_joints(read_bvh(path, fps), path)
     raise GenseqError("not a motion clip: expected a .npz clip (from genseq extract motion) or a .bvh file", path)
 
 

@@ -12,7 +12,7 @@ import torch
 
 from genseq.core.atomic import check_output_paths, ensure_writable_dir
 from genseq.core.notes import NoteSequence, bar_positions, steps_per_bar
-from genseq.core.options import GenerateMusicOptions
+from genseq.core.options import TEMPO_RANGE, GenerateMusicOptions
 from genseq.core.paths import bundled_checkpoint
 from genseq.model.runs import LoadedModel, load_model
 from genseq.model.sample import SamplingOptions, sample_continuations
@@ -41,6 +41,13 @@ def steps_to_next_bar(time_signatures, steps_per_quarter: int, step: int) -> int
     in_bar, _ = bar_positions(time_signatures, steps_per_quarter, [step])
     length = steps_per_bar(steps_per_quarter, *time_signatures[-1][1:])
     return int(-in_bar[0] % length)
+
+
+def usable_tempo(qpm: float) -> float:
+    """A primer's tempo as the output's, kept within what the tempo option allows (a file claiming a
+    quarter note of 1 microsecond would otherwise give a piece of a few microseconds)."""
+    low, high = TEMPO_RANGE
+    return float(min(max(qpm, low), high)) if qpm and qpm == qpm else 120.0
 
 
 def sampling_of(options) -> SamplingOptions:
@@ -73,7 +80,7 @@ def generate_music(options: GenerateMusicOptions, progress: Progress | None = No
         signatures, primer_qpm = primer.time_signatures, primer.qpm
     else:
         primer_values, first_step, signatures, primer_qpm = encoding.silence(), -1, [(0, 4, 4)], 120.0
-    qpm = options.tempo or primer_qpm
+    qpm = options.tempo or usable_tempo(primer_qpm)
     steps = generation_steps(options, encoding.steps_per_quarter, qpm, signatures[-1])
     # a continuation written without its primer starts on the next bar line, so its bars are the model's bars
     start = first_step + len(primer_values)

@@ -81,6 +81,8 @@ def extract_music(options: ExtractMusicOptions, on_file: Callable[[int, int], No
     if not options.paths:
         raise GenseqError("give MIDI files, recordings or folders, or --corpus", "paths")
     files = find_music_files(options.paths)
+    if not files:
+        raise GenseqError("no MIDI files or recordings found", options.paths[0] if len(options.paths) == 1 else None)
     selection = InstrumentSelection(options.program, options.name, options.index, options.include_drums)
     sequences, report = read_many(files, options.steps_per_quarter, selection, on_file)
     if not sequences and len(files) == 1:
