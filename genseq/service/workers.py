@@ -49,16 +49,31 @@ def die_with_parent(parent: int) -> None:
 
 def watch_parent(parent: int, every: float = WATCH_SECONDS) -> threading.Thread:
     """A daemon thread that ends this process when its parent is gone (it then has another parent pid),
-    even while the main thread is blocked reading a pipe the dead parent no longer writes."""
+    even while the main thread is blocked reading a pipe the dead parent no longer writes. A worker that a
+    fork server started (its parent pid is the fork server's, which outlives ours) watches `parent` itself."""
+    direct = os.getppid() == parent
+
+    def there() -> bool:
+        return os.getppid() == parent if direct else is_alive(parent)
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while there():
             time.sleep(every)
         os._exit(1)
 
     thread = threading.Thread(target=watch, name="genseq-parent-watch", daemon=True)
     thread.start()
     return thread
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process, but there
+        return True
+    return True
 
 
 def set_torch_threads(torch_threads: int) -> None:

@@ -165,13 +165,15 @@ from genseq.service import workers
 def start(parent):
     if sys.argv[1] == "prctl":
         workers.die_with_parent(parent)
-    if sys.argv[1] == "watchdog":
+    if sys.argv[1].startswith("watchdog"):
         workers.watch_parent(parent, every=0.1)
 
-pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"), initializer=start, initargs=(os.getpid(),))
-for _ in range(2):
-    pool.submit(time.sleep, 120)
-time.sleep(120)
+if __name__ == "__main__":
+    context = multiprocessing.get_context("forkserver" if sys.argv[1].endswith("forkserver") else "fork")
+    pool = ProcessPoolExecutor(2, mp_context=context, initializer=start, initargs=(os.getpid(),))
+    for _ in range(2):
+        pool.submit(time.sleep, 120)
+    time.sleep(120)
 """
 
 
@@ -203,15 +205,17 @@ def kill_and_find_survivors(parent: subprocess.Popen, children: int) -> list[int
 
 
 @needs_proc
-@pytest.mark.parametrize("how", ["prctl", "watchdog"])
+@pytest.mark.parametrize("how", ["prctl", "watchdog", "watchdog-forkserver"])
 def test_pool_workers_die_with_their_killed_parent(tmp_path, how):
-    """Each mechanism alone (fast): PR_SET_PDEATHSIG, and the getppid watchdog for systems without it.
+    """Each mechanism alone (fast): PR_SET_PDEATHSIG, and the getppid watchdog for systems without it,
+    also under a fork server (the workers' parent is then the fork server, which ends with ours).
     (With neither, the workers stay blocked on their call queue for ever.)"""
     script = tmp_path / "pool.py"
     script.write_text(POOL_SCRIPT)
-    parent = subprocess.Popen([sys.executable, str(script), how], cwd=REPO,
+    parent = subprocess.Popen([sys.executable, str(script), how], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert kill_and_find_survivors(parent, children=2) == [], "workers outlived their killed parent"
+    children = 3 if how.endswith("forkserver") else 2  # (the fork server, then its two workers)
+    assert kill_and_find_survivors(parent, children=children) == [], "workers outlived their killed parent"
 
 
 @needs_proc
