@@ -1,7 +1,9 @@
 """Output heads: how raw model outputs become a loss, a sample and a point prediction.
 
 - categorical: one class per step (melody events), softmax
-- bernoulli: K independent binary units per step (piano-roll keys)
+- bernoulli: K independent binary units per step (piano-roll keys); `head: nade` in the model
+  config models them jointly instead (genseq.model.nade, a module the model owns: see
+  StackedRecurrent.step_losses / sample_step)
 - mdn: a mixture of `components` diagonal Gaussians over D continuous values (dance poses;
   Graves 2013, chor-rnn), so sampling does not regress to the mean pose
 """

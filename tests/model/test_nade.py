@@ -43,16 +43,16 @@ def test_fast_logits_equal_the_dense_cumsum():
 def test_samples_follow_the_exact_distribution():
     nade = random_nade()
     outputs = torch.randn(1, nade.bias_size)
-    drawn = nade.sample(outputs.expand(20000, -1), generator=torch.Generator().manual_seed(0))
+    drawn = nade.sample(outputs.expand(4000, -1), generator=torch.Generator().manual_seed(0))
     index = (drawn * torch.tensor([16.0, 8, 4, 2, 1])).sum(-1).long()
     empirical = torch.bincount(index, minlength=32).float() / len(index)
     exact = (-nade.step_losses(outputs.expand(32, -1), every_frame(5))).exp()
-    assert (empirical - exact).abs().max() < 0.015
+    assert (empirical - exact).abs().max() < 0.025
 
 
 def test_temperature_scales_each_logit_and_top_k_caps_the_keys_on():
     nade = NADE(10, 4)  # W, V near zero: each key's probability is sigmoid(its visible bias)
-    outputs = torch.cat([torch.full((4000, 10), 1.0), torch.zeros(4000, 4)], dim=1)
+    outputs = torch.cat([torch.full((1000, 10), 1.0), torch.zeros(1000, 4)], dim=1)
     cold = nade.sample(outputs, temperature=0.5, generator=torch.Generator().manual_seed(0)).mean()
     assert abs(cold - torch.sigmoid(torch.tensor(2.0))) < 0.02
     capped = nade.sample(outputs * 5, top_k=3, generator=torch.Generator().manual_seed(0))
