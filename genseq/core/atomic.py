@@ -197,3 +197,18 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(target: str | Path, text: str) -> Path:
     return atomic_write_bytes(target, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def folder_kept_only_on_success(folder: str | Path) -> Iterator[Path]:
+    """A command's output folder: if the command made it and fails before writing anything into
+    it, the empty folder (and any empty parents it made) goes again, so a failure leaves nothing."""
+    folder = Path(folder)
+    made = [p for p in [folder, *folder.parents] if not p.exists()]
+    try:
+        yield folder
+    except BaseException:
+        for path in made:  # deepest first
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise

@@ -10,7 +10,7 @@ from typing import Callable
 
 import torch
 
-from genseq.core.atomic import check_output_paths
+from genseq.core.atomic import check_output_paths, folder_kept_only_on_success
 from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip, save_clip
 from genseq.core.options import GenerateDanceOptions
@@ -124,14 +124,26 @@ def check_dance_outputs(options: GenerateDanceOptions) -> None:
 
 def generate_and_render_dance(options: GenerateDanceOptions, progress: Progress | None = None) -> list[Path]:
     """Generate, then write each dance as an H.264 video, optionally its .npz clip, and a PNG contact
-    sheet beside the video; every output is checked before the first is written."""
+    sheet beside the video; every output is checked before the first is written. With options.music,
+    the dances move on the song's beats and each video carries the song (genseq/motion/to_music.py)."""
+    if options.music:
+        from genseq.motion.to_music import generate_and_render_to_music
+
+        return generate_and_render_to_music(options, progress)
+    with folder_kept_only_on_success(Path(options.out).parent):
+        check_dance_outputs(options)
+        clips = generate_dance(options, progress)
+    return write_and_preview(options, clips)
+
+
+def write_and_preview(options: GenerateDanceOptions, clips: list[MotionClip], audio: Path | None = None) -> list[Path]:
+    """Each clip's video (with `audio` as its sound), .npz and contact sheet, as options ask."""
     from genseq.motion.render import render_preview
 
-    check_dance_outputs(options)
-    clips = generate_dance(options, progress)
     keypoints = Path(options.keypoints_out) if options.keypoints_out else None
-    written = write_dance_outputs(clips, Path(options.out), keypoints, {"size": options.size, "camera": options.camera})
+    look = {"size": options.size, "camera": options.camera, "style": options.style}
+    written = write_dance_outputs(clips, Path(options.out), keypoints, {**look, "audio": audio} if audio else look)
     if options.preview:
         written += [render_preview(clip, numbered(Path(options.out).with_suffix(PREVIEW_SUFFIX), index, len(clips)),
-                                   camera=options.camera) for index, clip in enumerate(clips)]
+                                   camera=options.camera, style=options.style) for index, clip in enumerate(clips)]
     return written

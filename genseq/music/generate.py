@@ -10,7 +10,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from genseq.core.atomic import check_output_paths, ensure_writable_dir
+from genseq.core.atomic import check_output_paths, ensure_writable_dir, folder_kept_only_on_success
+from genseq.core.errors import GenseqError
 from genseq.core.notes import NoteSequence, bar_positions, steps_per_bar
 from genseq.core.options import TEMPO_RANGE, GenerateMusicOptions
 from genseq.core.paths import bundled_checkpoint
@@ -91,10 +92,13 @@ def generate_music(options: GenerateMusicOptions, progress: Progress | None = No
         values = values[drop:]
         if options.include_primer and options.primer is not None:
             values = np.concatenate([primer_values.astype(values.dtype), values])
-        sequence = encoding.to_sequence(values, qpm, signatures if options.include_primer else [(0, *signatures[-1][1:])],
-                                        name=name)
-        write_midi(sequence, out_dir / f"{name}.mid", program=options.program)
-        results.append(sequence)
+        results.append(encoding.to_sequence(values, qpm, signatures if options.include_primer else [(0, *signatures[-1][1:])],
+                                            name=name))
+    if all(len(sequence) == 0 for sequence in results):
+        raise GenseqError("every sampled piece is silent (at temperature 0 the model always picks its most likely "
+                          "step, a rest or a held note); raise it, e.g. 0.5", "--temperature")
+    for sequence in results:
+        write_midi(sequence, out_dir / f"{sequence.name}.mid", program=options.program)
     return results
 
 
@@ -122,7 +126,9 @@ def generate_and_render(options: GenerateMusicOptions, progress: Progress | None
 
     out_dir = Path(options.out)
     written = []
-    for sequence in generate_music(options, progress):
+    with folder_kept_only_on_success(out_dir):
+        sequences = generate_music(options, progress)
+    for sequence in sequences:
         midi_path = out_dir / f"{sequence.name}.mid"
         written.append(midi_path)
         if options.png:

@@ -58,3 +58,13 @@ def test_a_primer_with_an_absurd_tempo_still_gives_a_usable_piece(tmp_path, caps
     assert code == 0, err
     length = pretty_midi.PrettyMIDI(str(tmp_path / "gen" / "sample_000.mid")).get_end_time()
     assert length > 0.01  # at most 1000 quarters a minute: two bars last at least 0.48 s when notes reach the end
+
+
+def test_greedy_sampling_that_writes_only_silence_is_refused_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import genseq.music.generate as generate
+
+    monkeypatch.setattr(generate, "sample_steps", lambda *args, **kwargs: np.zeros((1, 40), dtype=np.int64))  # rests
+    code, _, err = run_cli(["generate", "music", "--temperature", "0", "--out", tmp_path / "new" / "deep", "--bars", "2"],
+                           capsys)
+    assert code == 2 and one_error_line(err, "--temperature", "silent")
+    assert not (tmp_path / "new").exists()
