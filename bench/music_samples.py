@@ -154,7 +154,7 @@ def primed_samples(checkpoint: Path, tunes: list[NoteSequence], sampling: dict, 
     return out
 
 
-def bench_model(name: str, spec: str, args, sampling: dict, scratch: Path) -> dict:
+def bench_model(name: str, spec: str, args, sampling: dict, scratch: Path, quick: bool = False) -> dict:
     checkpoint_spec, data = spec.rsplit("@", 1)
     checkpoint = resolve_checkpoint(checkpoint_spec, scratch)
     representation = torch.load(checkpoint, weights_only=True)["representation"]
@@ -180,6 +180,8 @@ def bench_model(name: str, spec: str, args, sampling: dict, scratch: Path) -> di
     for mode, row in modes.items():
         worst = "inf" if row["worst_distance_sd"] is None else f"{row['worst_distance_sd']:.2f}"
         print(f"  {mode:19} worst {worst} sd ({row['worst_statistic']}), mean overlap {row['mean_overlap']:.2f}", flush=True)
+    if quick:
+        return {"sampling": sampling, "modes": modes}
     return {"checkpoint": checkpoint_spec, "held_out": data, "held_out_pieces": len(real), "steps_per_quarter": spq,
             "held_out_nll": nll_per_event(checkpoint, real, scratch),
             "ms_per_step": ms_per_step(checkpoint, sampling, scratch, spq), "modes": modes}
@@ -199,6 +201,11 @@ def print_table(results: dict) -> None:
         print(f"{stat:20}{''.join(cells)}")
 
 
+def parse_setting(text: str) -> dict:
+    temperature, top_p, top_k = (text.split(":") + ["", ""])[:3]
+    return {"temperature": float(temperature), "top_p": float(top_p) if top_p else None, "top_k": int(top_k) if top_k else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["melody", "pianoroll", "melody-nottingham"],
@@ -209,6 +216,8 @@ def main() -> None:
     parser.add_argument("--top-k", type=int)
     parser.add_argument("--top-p", type=float)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--sweep", nargs="*", default=[], metavar="T:TOP_P:TOP_K",
+                        help="also try these sampling settings on the first model (empty fields: none), e.g. 0.9:0.95:")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "music_samples.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -220,6 +229,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for name, spec in specs.items():
             results[name] = bench_model(name, spec, args, sampling, Path(scratch))
+        first = next(iter(specs))
+        sweep = [bench_model(f"{first} {setting}", specs[first], args, parse_setting(setting), Path(scratch), quick=True)
+                 for setting in args.sweep]
     print_table(results)
     record = {
         "benchmark": "music_samples", "sampling": sampling, "sampling_is_cli_default": not any(v is not None for v in given.values()),
@@ -227,6 +239,9 @@ def main() -> None:
         "models": results, "threads": args.threads, "machine": f"{os.cpu_count()} cores shared",
         "command": shlex.join(["python", "bench/music_samples.py", *sys.argv[1:]]),
     }
+    if sweep:
+        record["sweep"] = [{"sampling": row["sampling"], **{mode: {"worst_distance_sd": m["worst_distance_sd"], "worst_statistic": m["worst_statistic"]}
+                            for mode, m in row["modes"].items()}} for row in sweep]
     atomic_write_text(args.out, json.dumps(record, indent=1) + "\n")
     print(f"\nwrote {args.out}")
 
