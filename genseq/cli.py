@@ -13,6 +13,7 @@ import typer
 from tqdm.auto import tqdm
 
 from genseq.core import options as opts
+from genseq.core.resources import set_max_memory
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generative music and motion sequences.")
 extract_app = typer.Typer(no_args_is_help=True, help="Turn MIDI files into note datasets, videos and BVH files into motion clips.")
@@ -143,14 +144,15 @@ def train_music_cmd(
     set_: List[str] = field(M, "set", "--set"), steps_per_quarter: Optional[int] = field(M, "steps_per_quarter"),
     cell: Optional[str] = field(M, "cell"), epochs: Optional[int] = field(M, "epochs"),
     max_minutes: Optional[float] = field(M, "max_minutes"), seed: Optional[int] = field(M, "seed"),
-    device: Optional[str] = field(M, "device"),
+    max_memory: Optional[str] = field(M, "max_memory"), device: Optional[str] = field(M, "device"),
 ) -> None:
     """Train a melody or piano-roll model; validates each epoch, keeps the best, stops early, resumes."""
     from genseq.music.stages import resolve_music_config, train_music
 
     options = opts.TrainMusicOptions.build(data=str(data), out=str(out), representation=representation, config=as_text(config),
                       set=set_ or [], steps_per_quarter=steps_per_quarter, cell=cell, epochs=epochs,
-                      max_minutes=max_minutes, seed=seed, device=device)
+                      max_minutes=max_minutes, seed=seed, max_memory=max_memory, device=device)
+    set_max_memory(options.max_memory)
     config_ = resolve_music_config(options)
     say(f"training a {config_.representation} model ({config_.model.cell}, "
         f"{config_.model.num_layers}x{config_.model.hidden_size}) into {out}")
@@ -166,13 +168,15 @@ def train_dance_cmd(
     set_: List[str] = field(M, "set", "--set"), cell: Optional[str] = field(M, "cell"),
     epochs: Optional[int] = field(M, "epochs"), max_minutes: Optional[float] = field(M, "max_minutes"),
     seed: Optional[int] = field(M, "seed"), teacher_forcing: bool = field(M, "teacher_forcing"),
-    device: Optional[str] = field(M, "device"),
+    max_memory: Optional[str] = field(M, "max_memory"), device: Optional[str] = field(M, "device"),
 ) -> None:
     """Train the stacked model with a mixture-density head on dance clips, with auto-conditioning."""
     from genseq.motion.data import resolve_dance_config, train_dance
 
     options = opts.TrainDanceOptions.build(data=str(data), out=str(out), config=as_text(config), set=set_ or [], cell=cell, epochs=epochs,
-                      max_minutes=max_minutes, seed=seed, teacher_forcing=teacher_forcing, device=device)
+                      max_minutes=max_minutes, seed=seed, teacher_forcing=teacher_forcing,
+                                          max_memory=max_memory, device=device)
+    set_max_memory(options.max_memory)
     config_ = resolve_dance_config(options)
     run_training(lambda: train_dance(options.data, options.out, config_, options.device), out)
 
@@ -303,13 +307,15 @@ def generate_dance_cmd(
     top_p: Optional[float] = field(M, "top_p"), num_outputs: int = field(M, "num_outputs"),
     keypoints_out: Optional[Path] = field(M, "keypoints_out"), size: int = field(M, "size"),
     camera: str = field(M, "camera"), preview: bool = field(M, "preview"), device: Optional[str] = field(M, "device"),
+    style: str = field(M, "style"), music: Optional[Path] = field(M, "music"), whole_song: bool = field(M, "whole_song"),
 ) -> None:
-    """New dance motion, optionally continuing your own clip, as a skeleton video that plays in browsers."""
+    """New dance motion, optionally continuing your own clip or dancing to a song, as a video that plays in browsers."""
     from genseq.motion.generate import generate_and_render_dance
 
     options = opts.GenerateDanceOptions.build(out=str(out), checkpoint=as_text(checkpoint), primer=as_text(primer), seconds=seconds, seed=seed,
                       temperature=temperature, top_k=top_k, top_p=top_p, num_outputs=num_outputs,
-                      keypoints_out=as_text(keypoints_out), size=size, camera=camera, preview=preview, device=device)
+                      keypoints_out=as_text(keypoints_out), size=size, camera=camera, preview=preview, device=device,
+                      style=style, music=as_text(music), whole_song=whole_song)
     with tqdm(unit="frame", desc="sample", disable=None) as bar:
         say_written(generate_and_render_dance(options, advance_to(bar)))
 
@@ -339,14 +345,14 @@ def render_dance_cmd(
     clip: Path = field(M, "clip", argument=True), out: Optional[Path] = field(M, "out", "--out"),
     size: int = field(M, "size"), camera: str = field(M, "camera"), background: str = field(M, "background"),
     side_by_side: Optional[Path] = field(M, "side_by_side"), audio: Optional[Path] = field(M, "audio"),
-    preview: Optional[Path] = field(M, "preview"),
+    preview: Optional[Path] = field(M, "preview"), style: str = field(M, "style"),
 ) -> None:
-    """A skeleton video (H.264 MP4 that plays in browsers) and an optional preview."""
+    """A dance video (H.264 MP4 that plays in browsers; a shaded figure or the stick skeleton) and an optional preview."""
     from genseq.motion.render import render_dance_options
 
     say_written(render_dance_options(opts.RenderDanceOptions.build(clip=str(clip), out=as_text(out), size=size, camera=camera,
                                               background=background, side_by_side=as_text(side_by_side),
-                                              audio=as_text(audio), preview=as_text(preview))))
+                                              audio=as_text(audio), preview=as_text(preview), style=style)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,8 +362,9 @@ def render_dance_cmd(
 @app.command("demo")
 def demo_cmd(out: Path = typer.Option(Path("generated"), "--out", help="folder for everything the demo writes")) -> None:
     """The main job on the bundled models, at the same defaults as `generate`: new melodies and piano rolls
-    (MIDI, WAV, PNG) and a dance (MP4, PNG)."""
+    (MIDI, WAV, PNG), a dance (MP4, PNG), and last a music video: a new melody and a dance to it in one MP4."""
     from genseq.motion.generate import generate_and_render_dance
+    from genseq.motion.to_music import make_music_video
     from genseq.music.generate import generate_and_render
 
     for representation in ("melody", "pianoroll"):
@@ -365,6 +372,7 @@ def demo_cmd(out: Path = typer.Option(Path("generated"), "--out", help="folder f
                                                   num_outputs=2, allow_sine=True)
         say_written(generate_and_render(options))
     say_written(generate_and_render_dance(opts.GenerateDanceOptions.build(out=str(out / "dance" / "dance.mp4"), seconds=15.0)))
+    say_written(make_music_video(out / "music-video", song=None))
 
 
 def register_service_commands() -> None:

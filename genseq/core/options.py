@@ -59,6 +59,18 @@ def check_device(value: Optional[str]) -> Optional[str]:
     return value
 
 
+def check_memory(value: Optional[str]) -> Optional[str]:
+    from genseq.core.resources import parse_memory
+
+    if value in (None, ""):
+        return None
+    try:
+        parse_memory(value, "--max-memory")
+    except GenseqError as exc:
+        raise ValueError(exc.problem) from None
+    return value
+
+
 class DeviceOption(Options):
     device: Optional[str] = Field(None, description="torch device: cpu, cuda, cuda:N or mps (default: the GPU when there is one)")
 
@@ -113,6 +125,21 @@ class GenerateDanceOptions(SamplingOptions, DeviceOption):
     size: int = Field(512, ge=16, le=2048, description="video side in pixels")
     camera: Literal["follow", "fixed"] = Field("follow", description="follow the dancer or a fixed camera")
     preview: bool = Field(True, description="also a PNG contact sheet beside each video")
+    style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
+    music: Optional[str] = Field(None, description="a song (wav, mp3, flac, ogg, m4a) to dance to: the dance moves on its "
+                                                   "beats and the video carries it")
+    whole_song: bool = Field(True, description="with --music: the dance lasts the whole song (--no-whole-song: "
+                                               "--seconds of it)")
+
+
+class MusicVideoOptions(Options):
+    """`genseq demo`'s last step and the music-video flow: a dance to a song in one MP4 with sound."""
+
+    song: Optional[str] = Field(None, description="a song (wav, mp3, flac, ogg, m4a or MIDI); empty: a new melody "
+                                                  "from the bundled model")
+    out: str = Field("music-video", description="folder for the video (music_video.mp4), its preview and the melody")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="same seed, same melody and dance")
+    style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +162,7 @@ class RenderDanceOptions(Options):
     side_by_side: Optional[str] = Field(None, description="the source video, shown left of the skeleton")
     audio: Optional[str] = Field(None, description="a sound file to mux in")
     preview: Optional[str] = Field(None, description="also a .gif or .png contact-sheet preview")
+    style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
 
     @field_validator("background")
     @classmethod
@@ -164,6 +192,13 @@ class TrainOptions(DeviceOption):
     epochs: Optional[int] = Field(None, ge=1, le=100_000, description="shortcut for --set train.epochs=...")
     max_minutes: Optional[float] = Field(None, gt=0, le=10_000, description="stop after this much training time")
     seed: Optional[int] = Field(None, ge=0, le=MAX_SEED, description="shortcut for --set train.seed=...")
+    max_memory: Optional[str] = Field(None, description="refuse a model that needs more memory than this (e.g. 8G; "
+                                                        "default: half of this machine's, or $GENSEQ_MAX_MEMORY)")
+
+    @field_validator("max_memory")
+    @classmethod
+    def readable_memory(cls, value: Optional[str]) -> Optional[str]:
+        return check_memory(value)
 
     def shortcuts(self) -> dict:
         """The shortcut flags as config overrides (section, key) -> value, unset ones left out."""

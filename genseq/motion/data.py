@@ -11,6 +11,8 @@ from tqdm.auto import tqdm
 
 from genseq.core.atomic import ensure_writable_dir
 from genseq.core.config import DanceConfig, config_yaml, resolve_config
+from genseq.core.lock import run_lock
+from genseq.core.resources import check_model_memory
 from genseq.core.errors import GenseqError
 from genseq.core.files import find_files
 from genseq.core.motion import MotionClip, load_clip, require_valid_joints, save_clip
@@ -221,12 +223,16 @@ def train_dance(data: str | Path, out: str | Path, config: DanceConfig, device: 
         if show_progress:
             tqdm.write(f"dropped {item['file']}: {item['reason']}")
     train_clips, valid_clips, how = split_clips(clips, cfg.seed, cfg.valid_fraction)
-    start_run(out, {
-        "data": str(data), "fps": config.fps, "split": how,
-        "train": [c.name for c in train_clips], "valid": [c.name for c in valid_clips],
-        "train_seconds_of_motion": round(sum(c.seconds for c in train_clips), 2), "dropped": dropped,
-    }, config_yaml(config))
     encoding = fit_encoding(train_clips, config.fps, config.mirror)
-    source = AugmentedSource([encoding.features(c) for c in train_clips], encoding.piece, mirrorer(encoding, config.mirror))
-    valid = [encoding.piece(encoding.features(c)) for c in valid_clips]
-    return train(dance_spec(config, encoding), cfg, source, valid, out, device, progress, show_progress)
+    spec = dance_spec(config, encoding)
+    check_model_memory(config.model, spec.input_size, spec.output_size, cfg)  # before anything is written
+    with run_lock(out):
+        start_run(out, {
+            "data": str(data), "fps": config.fps, "split": how,
+            "train": [c.name for c in train_clips], "valid": [c.name for c in valid_clips],
+            "train_seconds_of_motion": round(sum(c.seconds for c in train_clips), 2), "dropped": dropped,
+        }, config_yaml(config))
+        source = AugmentedSource([encoding.features(c) for c in train_clips], encoding.piece,
+                                 mirrorer(encoding, config.mirror))
+        valid = [encoding.piece(encoding.features(c)) for c in valid_clips]
+        return train(spec, cfg, source, valid, out, device, progress, show_progress)

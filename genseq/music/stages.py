@@ -9,6 +9,8 @@ from typing import Callable
 import numpy as np
 
 from genseq.core.config import MusicConfig, config_yaml, resolve_config
+from genseq.core.lock import run_lock
+from genseq.core.resources import check_model_memory
 from genseq.core.errors import GenseqError
 from genseq.core.files import find_files
 from genseq.core.notes import NoteSequence, load_sequences, save_sequences
@@ -204,13 +206,15 @@ def train_music(
     music = load_music_data(data, config.steps_per_quarter, cfg.seed, cfg.valid_fraction, cfg.test_fraction)
     if not music.train or not music.valid:
         raise GenseqError(f"need training and validation pieces, found {len(music.train)} and {len(music.valid)}", data)
-    start_run(out, {"data": str(data), "split": music.how,
-                    **{name: [s.name for s in getattr(music, name)] for name in SPLITS}, "dropped": music.dropped},
-              config_yaml(config))
     encoding = encoding_for(config)
-    source = AugmentedSource(music.train, encoding.encode, transposer(cfg.transpose))
-    valid = [encoding.encode(s) for s in music.valid]
-    return train(music_spec(config, encoding, source.plain), cfg, source, valid, out, device, progress, show_progress)
+    check_model_memory(config.model, encoding.input_size, encoding.value_size, cfg)  # before anything is written
+    with run_lock(out):
+        start_run(out, {"data": str(data), "split": music.how,
+                        **{name: [s.name for s in getattr(music, name)] for name in SPLITS}, "dropped": music.dropped},
+                  config_yaml(config))
+        source = AugmentedSource(music.train, encoding.encode, transposer(cfg.transpose))
+        valid = [encoding.encode(s) for s in music.valid]
+        return train(music_spec(config, encoding, source.plain), cfg, source, valid, out, device, progress, show_progress)
 
 
 def evaluate_music(checkpoint: str | Path, data: str | Path, device: str | None = None) -> dict:

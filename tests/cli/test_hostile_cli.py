@@ -141,7 +141,6 @@ def test_bad_checkpoints(hostile, tmp_path, make, problem):
     assert make == "huge" or str(path) in line
 
 
-@pytest.mark.xfail(strict=False, reason="awaiting: generate makes its --out folder only after the checkpoint loads")
 def test_a_refused_command_leaves_no_empty_folder(hostile, tmp_path):
     path = checkpoint_file(tmp_path, "text")
     hostile(["generate", "music", "--checkpoint", path, "--out", tmp_path / "out"], path, folders=True)
@@ -207,8 +206,6 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 def test_hostile_configs(hostile, tmp_path, music_data, content, problem, request):
     config = tmp_path / "config.yaml"
     config.write_bytes(content.encode())
-    if problem:  # the memory estimate must come before the run folder is made
-        request.applymarker(pytest.mark.xfail(strict=False, reason="awaiting check_model_memory before start_run in train_music"))
     hostile(["train", "music", "--data", music_data, "--out", tmp_path / "run", "--config", config, "--epochs", "1"],
             problem or config)
 
@@ -254,7 +251,6 @@ def test_nul_byte_in_a_path_argument(hostile, tmp_path):
 
 # --- run folders ---------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason="awaiting run_lock(out) around start_run + train in train_music (data.json is written first)")
 def test_a_second_training_into_a_locked_folder(hostile, tmp_path, music_data):
     import threading
 
