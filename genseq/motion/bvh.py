@@ -356,6 +356,10 @@ def read_bvh(path: str | Path, fps: float = 30.0, scale: float | None = None) ->
     head = next((i for i, name in enumerate(data.names) if normalise_name(name) in head_names), None)
     positions = landmark_positions(source, mapping, root=0, head=head) * scale
     positions = resample(positions, data.source_fps, fps)
+    with np.errstate(over="ignore", invalid="ignore"):
+        positions = positions.astype(np.float32)
+    if not np.isfinite(positions).all():
+        raise GenseqError("motion values too large to be positions (not finite in metres)", path)
     valid = np.zeros(positions.shape[:2], dtype=bool)
     valid[:, [INDEX[name] for name in mapping]] = True
-    return MotionClip(positions.astype(np.float32), valid, float(fps), list(LANDMARKS), None, path.stem)
+    return MotionClip(positions, valid, float(fps), list(LANDMARKS), None, path.stem)

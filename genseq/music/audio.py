@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genseq.core.errors import GenseqError
+from genseq.core.errors import GenseqError, quiet_native_stderr
 from genseq.core.notes import NoteSequence
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aiff", ".aif")
@@ -68,9 +68,10 @@ def _decode_with_libsndfile(path: Path, sample_rate: int) -> np.ndarray:
     import librosa
     import soundfile
 
-    soundfile.info(str(path))  # raises at once for formats libsndfile does not read
-    # reading at most MAX_SECONDS + 1 s bounds memory whatever the file's length
-    audio, _ = librosa.load(str(path), sr=sample_rate, mono=True, duration=MAX_SECONDS + 1.0)
+    with quiet_native_stderr():  # mpg123's notices about a damaged MP3 are not the one error line
+        soundfile.info(str(path))  # raises at once for formats libsndfile does not read
+        # reading at most MAX_SECONDS + 1 s bounds memory whatever the file's length
+        audio, _ = librosa.load(str(path), sr=sample_rate, mono=True, duration=MAX_SECONDS + 1.0)
     return audio
 
 
