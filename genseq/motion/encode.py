@@ -28,7 +28,8 @@ Model input at step t is the normalised features of frame t-1; the target is fra
 input[..., :D] is exactly the previous target, as auto-conditioned training assumes.
 
 Decoding integrates heading changes and root velocities from a starting root state, then
-re-projects each frame onto fixed limb lengths (`reproject_bones`) so limbs do not stretch.
+re-projects each frame onto fixed limb lengths and the spans across hips, shoulders and hands
+(`genseq.motion.rigid.rigid_skeleton`) so the skeleton does not stretch.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ import numpy as np
 
 from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip
-from genseq.model.train import EncodedPiece
+from genseq.core.pieces import EncodedPiece
+from genseq.motion.rigid import (  # noqa: F401 (the skeleton helpers are imported from here too)
+    HAND_SPANS, LIMB_TREE, SPANS, bone_lengths, fix_hands, fix_spans, merged_bone_lengths, reproject_bones,
+    rigid_skeleton, span_pairs,
+)
 from genseq.motion.skeleton import INDEX, LANDMARKS, MIRROR
 
 ROOT_FEATURES = ("root_velocity_lateral", "root_velocity_forward", "root_height", "heading_change")
@@ -48,14 +53,6 @@ MIN_JOINT_COVERAGE = 0.05  # a landmark valid in fewer training frames than this
 STD_FLOOR = 1e-4           # some dimensions are constant by construction (a hip's forward offset is 0)
 START_SECONDS = 1.0        # length of the training snippet stored to start generation without a primer
 
-# The kinematic tree over the limbs, parents before children: re-projection keeps these lengths.
-LIMB_TREE = [
-    (f"{side}_{parent}", f"{side}_{child}")
-    for side in ("left", "right")
-    for parent, child in [("hip", "knee"), ("knee", "ankle"), ("ankle", "heel"), ("ankle", "foot_index"),
-                          ("shoulder", "elbow"), ("elbow", "wrist"), ("wrist", "pinky"), ("wrist", "index"),
-                          ("wrist", "thumb")]
-]
 LEFT_HIP, RIGHT_HIP = INDEX["left_hip"], INDEX["right_hip"]
 LEFT_SHOULDER, RIGHT_SHOULDER = INDEX["left_shoulder"], INDEX["right_shoulder"]
 
@@ -127,49 +124,6 @@ def root_state(clip: MotionClip, frame: int = -1) -> RootState:
     positions = clip.positions.astype(np.float64)
     root = hip_roots(positions)[frame]
     return RootState(float(root[0]), float(root[2]), float(headings(positions, clip.valid)[frame]))
-
-
-# ---------------------------------------------------------------------------------------------
-# Bone lengths
-
-
-def bone_lengths(clip: MotionClip) -> dict[str, float]:
-    """Median length of every limb of LIMB_TREE over the frames where both its ends are valid."""
-    lengths = {}
-    for parent, child in LIMB_TREE:
-        both = clip.valid[:, INDEX[parent]] & clip.valid[:, INDEX[child]]
-        if both.any():
-            span = clip.positions[both, INDEX[child]] - clip.positions[both, INDEX[parent]]
-            lengths[f"{parent}>{child}"] = float(np.median(np.linalg.norm(span, axis=-1)))
-    return lengths
-
-
-def merged_bone_lengths(clips: list[MotionClip]) -> dict[str, float]:
-    """Median over clips of each limb's length (limbs no clip has are left out)."""
-    per_clip = [bone_lengths(clip) for clip in clips]
-    names = sorted({name for lengths in per_clip for name in lengths})
-    return {name: float(np.median([lengths[name] for lengths in per_clip if name in lengths])) for name in names}
-
-
-def reproject_bones(positions: np.ndarray, valid: np.ndarray, lengths: dict[str, float]) -> np.ndarray:
-    """Walk LIMB_TREE from the hips and shoulders outwards and put each child at its limb's length
-    along the parent->child direction; the child's descendants move with it. Frames where a limb
-    has an invalid end, or a zero-length direction, keep that limb as it is."""
-    old = np.asarray(positions, dtype=np.float64)
-    new = old.copy()
-    for parent, child in LIMB_TREE:
-        p, c = INDEX[parent], INDEX[child]
-        carried = old[:, c] + (new[:, p] - old[:, p])  # where the limb is not re-projected it moves with its parent
-        length = lengths.get(f"{parent}>{child}")
-        if not length:
-            new[:, c] = carried
-            continue
-        direction = old[:, c] - old[:, p]
-        norm = np.linalg.norm(direction, axis=-1, keepdims=True)
-        ok = valid[:, p] & valid[:, c] & (norm[:, 0] > 1e-9)
-        placed = new[:, p] + direction / np.maximum(norm, 1e-9) * length
-        new[:, c] = np.where(ok[:, None], placed, carried)
-    return new.astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,7 +317,7 @@ class DanceEncoding:
         valid = np.zeros(positions.shape[:2], dtype=bool)
         valid[:, self.joints] = True
         lengths = self.bone_lengths if lengths is None else lengths
-        return MotionClip(reproject_bones(positions, valid, lengths), valid, self.fps, list(LANDMARKS), None, name)
+        return MotionClip(rigid_skeleton(positions, valid, lengths), valid, self.fps, list(LANDMARKS), None, name)
 
 
 def fit_encoding(clips: list[MotionClip], fps: float, mirror: bool = True, velocities: bool = False) -> DanceEncoding:

@@ -7,7 +7,7 @@ from genseq.core.motion import MotionClip
 from genseq.model import heads
 from genseq.motion.encode import (
     LIMB_TREE, ROOT_SIZE, DanceEncoding, bone_lengths, fit_encoding, headings, local_positions, mirror_clip,
-    reproject_bones, root_state, rotate_y,
+    fix_hands, fix_spans, reproject_bones, rigid_skeleton, root_state, rotate_y, span_pairs,
 )
 from genseq.motion.skeleton import INDEX, LANDMARKS
 from tests.motion.conftest import moving_clip, bvh_like, turned, video_like
@@ -175,3 +175,48 @@ def test_video_clips_have_no_root_trajectory():
     assert not features.mask[:, root:root + 3].any() and features.mask[:, root + 3].all()
     assert encoding.unknown == [root, root + 1, root + 2]
     assert DanceEncoding.from_metadata(encoding.metadata()).unknown == encoding.unknown
+
+
+def distance(positions: np.ndarray, a: str, b: str) -> np.ndarray:
+    return np.linalg.norm(positions[:, INDEX[a]] - positions[:, INDEX[b]], axis=-1)
+
+
+def test_the_skeleton_keeps_hip_shoulder_and_hand_spans_as_well_as_limbs():
+    clip = moving_clip(40)
+    target = bone_lengths(clip)
+    assert {"left_hip>right_hip", "left_shoulder>right_shoulder", "left_pinky>left_index"} <= set(target)
+    rng = np.random.default_rng(2)
+    noisy = clip.positions + rng.normal(0, 0.03, clip.positions.shape)  # every joint shakes
+    fixed = rigid_skeleton(noisy, clip.valid, target)
+    for pair in span_pairs():
+        np.testing.assert_allclose(distance(fixed, *pair), target[">".join(pair)], rtol=1e-4, err_msg=str(pair))
+    middle = lambda p: (p[:, INDEX["left_hip"]] + p[:, INDEX["right_hip"]]) / 2  # noqa: E731
+    np.testing.assert_allclose(middle(fixed), middle(noisy), atol=1e-5)  # spans change about their midpoint
+
+
+def test_a_span_moves_the_limbs_hanging_from_it():
+    clip = moving_clip(5)
+    lengths = {"left_shoulder>right_shoulder": 1.0}
+    fixed = fix_spans(clip.positions, clip.valid, lengths)
+    np.testing.assert_allclose(distance(fixed, "left_shoulder", "right_shoulder"), 1.0, rtol=1e-6)
+    for arm in ("left_elbow", "left_wrist", "left_thumb"):
+        np.testing.assert_allclose(fixed[:, INDEX[arm]] - fixed[:, INDEX["left_shoulder"]],
+                                   clip.positions[:, INDEX[arm]] - clip.positions[:, INDEX["left_shoulder"]], atol=1e-6)
+    np.testing.assert_allclose(fixed[:, INDEX["left_hip"]], clip.positions[:, INDEX["left_hip"]])
+
+
+def test_a_hand_opens_to_its_span_keeping_its_limbs_from_the_wrist():
+    clip = moving_clip(5)
+    lengths = {"left_pinky>left_index": 0.05}
+    fixed = fix_hands(clip.positions, clip.valid, lengths)
+    np.testing.assert_allclose(distance(fixed, "left_pinky", "left_index"), 0.05, rtol=1e-5)
+    for point in ("left_pinky", "left_index"):
+        np.testing.assert_allclose(distance(fixed, "left_wrist", point), distance(clip.positions, "left_wrist", point),
+                                   rtol=1e-6)
+
+
+def test_lengths_without_spans_as_older_checkpoints_store_them_leave_spans_alone():
+    clip = moving_clip(20)
+    limbs_only = {f"{p}>{c}": v for (p, c), v in zip(LIMB_TREE, [0.3] * len(LIMB_TREE))}
+    fixed = rigid_skeleton(clip.positions, clip.valid, limbs_only)
+    np.testing.assert_allclose(fixed, reproject_bones(clip.positions, clip.valid, limbs_only), atol=1e-6)

@@ -125,3 +125,62 @@ def test_foot_sliding_uses_the_lowest_point_of_a_foot():
     positions[:, 0, 0] = np.arange(frames) * 0.01  # the ankle swings, the toe stays put (a pivot)
     valid = all_valid(positions)
     assert metrics.foot_sliding(positions, valid, FPS, [[0, 1]]) == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-window kinematic statistics (genseq.motion.kinematics)
+
+from genseq.motion import kinematics  # noqa: E402
+from genseq.motion.encode import hip_roots, local_positions  # noqa: E402
+
+WRISTS = [INDEX["left_wrist"], INDEX["right_wrist"]]
+FEET = [[INDEX[f"{side}_{part}"] for part in ("ankle", "heel", "foot_index")] for side in ("left", "right")]
+
+
+def statistics_of(clip):
+    return kinematics.window_statistics(local_positions(clip), clip.positions, clip.valid, FPS, WRISTS, FEET,
+                                        hip_roots(clip.positions))
+
+
+def test_window_statistics_of_a_joint_oscillating_at_a_known_rate():
+    frames, omega, amplitude = 300, 2 * np.pi * 1.0, 0.1
+    time = np.arange(frames) / FPS
+    local = np.zeros((frames, 1, 3))
+    local[:, 0, 0] = amplitude * np.sin(omega * time)
+    valid = np.ones((frames, 1), dtype=bool)
+    stats = kinematics.window_statistics(local, local, valid, FPS, [0], [[0]], np.zeros((frames, 3)))
+    # mean |sin| is 2/pi: speed A w 2/pi, acceleration A w^2 2/pi, jerk A w^3 2/pi (finite differences: close)
+    np.testing.assert_allclose(stats["pose_speed"], amplitude * omega * 2 / np.pi, rtol=0.02)
+    np.testing.assert_allclose(stats["acceleration"], amplitude * omega ** 2 * 2 / np.pi, rtol=0.03)
+    np.testing.assert_allclose(stats["jerk"], amplitude * omega ** 3 * 2 / np.pi, rtol=0.05)
+    np.testing.assert_allclose(stats["wrist_speed"], stats["pose_speed"])
+    assert len(stats["pose_speed"]) == (frames - 150) // 30 + 1
+    np.testing.assert_allclose(stats["root_speed"], 0.0)
+    np.testing.assert_allclose(stats["body_extent"], amplitude * 2 / np.pi, rtol=0.02)
+
+
+def test_jitter_raises_jerk_far_more_than_speed():
+    clip = moving_clip(600)
+    shaky = clip.positions + np.random.default_rng(0).normal(0, 0.005, clip.positions.shape)
+    smooth = statistics_of(clip)
+    jittery = statistics_of(type(clip)(shaky, clip.valid, clip.fps, clip.joint_names))
+    ratio = lambda name: jittery[name].mean() / smooth[name].mean()  # noqa: E731
+    assert ratio("jerk") > 3 * ratio("pose_speed") and ratio("jerk") > 5
+
+
+def test_statistic_table_distances_are_in_real_standard_deviations():
+    real = {name: np.array([1.0, 3.0]) for name in kinematics.STATISTICS}  # mean 2, sd 1
+    generated = {name: np.array([4.0, 4.0]) for name in kinematics.STATISTICS}
+    table = kinematics.statistic_table(generated, real)
+    assert table["jerk"] == pytest.approx({"real_mean": 2.0, "real_sd": 1.0, "generated_mean": 4.0, "generated_sd": 0.0,
+                                           "distance_sd": 2.0})
+    assert kinematics.worst_distance(table) == pytest.approx(2.0)
+
+
+def test_a_replayed_window_is_at_distance_zero_from_the_training_windows():
+    clip = moving_clip(300)
+    keys = kinematics.pose_windows(local_positions(clip), FPS, stride_frames=3)
+    replayed = kinematics.pose_windows(local_positions(clip)[30:], FPS, stride_frames=30)
+    other = kinematics.pose_windows(local_positions(moving_clip(300, seed=3)) * 1.2, FPS)
+    assert np.allclose(kinematics.nearest_distances(replayed, keys), 0.0, atol=1e-3)
+    assert kinematics.nearest_distances(other, keys).min() > 0.01
