@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from genseq.core.atomic import check_output_paths, ensure_writable_dir, folder_kept_only_on_success
+from genseq.core.atomic import atomic_outputs, check_output_paths, ensure_writable_dir, folder_kept_only_on_success
 from genseq.core.errors import GenseqError
 from genseq.core.notes import NoteSequence, bar_positions, steps_per_bar
 from genseq.core.options import TEMPO_RANGE, GenerateMusicOptions
@@ -66,13 +66,11 @@ def planned_outputs(options: GenerateMusicOptions) -> list[Path]:
     return [out / f"{name}{suffix}" for name in output_names(options) for suffix in suffixes]
 
 
-def generate_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
-    """Sample options.num_outputs new pieces (continuing the primer when given) and write
-    sample_NNN.mid into options.out. Same options and seed, same pieces."""
+def sample_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
+    """options.num_outputs new pieces (continuing the primer when given), named sample_NNN; nothing
+    is written. Same options and seed, same pieces."""
     from genseq.music.stages import read_music_file
 
-    out_dir = ensure_writable_dir(options.out)
-    check_output_paths(*planned_outputs(options))
     loaded = load_music_model(options.checkpoint or default_checkpoint(options.representation), options.device)
     encoding = loaded.representation
     if options.primer is not None:
@@ -97,8 +95,6 @@ def generate_music(options: GenerateMusicOptions, progress: Progress | None = No
     if all(len(sequence) == 0 for sequence in results):
         raise GenseqError("every sampled piece is silent (at temperature 0 the model always picks its most likely "
                           "step, a rest or a held note); raise it, e.g. 0.5", "--temperature")
-    for sequence in results:
-        write_midi(sequence, out_dir / f"{sequence.name}.mid", program=options.program)
     return results
 
 
@@ -120,19 +116,31 @@ def sample_steps(loaded: LoadedModel, primer_values: np.ndarray, first_step: int
                                 options.num_outputs, sampling_of(options), on_step).cpu().numpy()
 
 
-def generate_and_render(options: GenerateMusicOptions, progress: Progress | None = None) -> list[Path]:
-    """Generate, then write a WAV and/or piano-roll PNG beside each MIDI; returns every path written."""
-    from genseq.music.render import write_pianoroll_png, write_wav_of_midi
+def generate_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
+    """Sample new pieces and write each as options.out/sample_NNN.mid (no WAV or PNG)."""
+    return write_pieces(options.model_copy(update={"wav": False, "png": False}), progress)[0]
 
-    out_dir = Path(options.out)
-    written = []
+
+def generate_and_render(options: GenerateMusicOptions, progress: Progress | None = None) -> list[Path]:
+    """Sample new pieces and write a MIDI, and as the options ask a piano-roll PNG and a WAV, of each;
+    all or nothing: the files appear together once every one is written. Returns every path."""
+    return write_pieces(options, progress)[1]
+
+
+def write_pieces(options: GenerateMusicOptions, progress: Progress | None) -> tuple[list[NoteSequence], list[Path]]:
+    from genseq.music.render import synthesize, write_pianoroll_png, write_wav
+
+    out_dir, planned = Path(options.out), planned_outputs(options)
     with folder_kept_only_on_success(out_dir):
-        sequences = generate_music(options, progress)
-    for sequence in sequences:
-        midi_path = out_dir / f"{sequence.name}.mid"
-        written.append(midi_path)
-        if options.png:
-            written.append(write_pianoroll_png(sequence, midi_path.with_suffix(".png")))
-        if options.wav:
-            written.append(write_wav_of_midi(midi_path, options.allow_sine))
-    return written
+        ensure_writable_dir(out_dir)
+        check_output_paths(*planned)
+        sequences = sample_music(options, progress)
+        with atomic_outputs() as group:
+            for sequence in sequences:
+                midi = out_dir / f"{sequence.name}.mid"
+                written_midi = write_midi(sequence, group.path(midi), program=options.program)
+                if options.png:
+                    write_pianoroll_png(sequence, group.path(midi.with_suffix(".png")))
+                if options.wav:
+                    write_wav(synthesize(written_midi, options.allow_sine), group.path(midi.with_suffix(".wav")))
+    return sequences, planned

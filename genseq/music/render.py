@@ -178,7 +178,7 @@ def render_music(midi_path: str | Path, wav: str | Path | None, png: str | Path 
 def render_music_options(options) -> list[Path]:
     """`genseq render music`: the WAV and PNG (default: beside the MIDI), both outputs checked first.
     A WAV is written as WAV data, so its name must end in .wav."""
-    from genseq.core.atomic import check_output_paths
+    from genseq.core.atomic import atomic_outputs, check_output_paths
 
     midi = Path(options.midi)
     wav, png = Path(options.wav or midi.with_suffix(".wav")), Path(options.png or midi.with_suffix(".png"))
@@ -189,4 +189,6 @@ def render_music_options(options) -> list[Path]:
     if not midi.is_file():
         raise GenseqError("no such MIDI file" if not midi.exists() else "is not a file", midi)
     check_output_paths(wav, png)
-    return render_music(midi, wav, png, options.allow_sine)
+    with atomic_outputs() as group:  # both appear, or neither
+        render_music(midi, group.path(wav), group.path(png), options.allow_sine)
+    return [png, wav]
