@@ -27,6 +27,7 @@ from flows.extract_motion import extract_motion_flow
 from flows.generate import generate_music_flow
 from flows.generate_dance import generate_dance_flow
 from flows.music_pipeline import music_pipeline
+from flows.music_video import music_video_flow
 from flows.render import render_music_flow
 from flows.render_dance import render_dance_flow
 from flows.train import train_music_flow
@@ -34,7 +35,8 @@ from flows.train_dance import train_dance_flow
 
 FLOWS = {
     "music": [music_pipeline, extract_music_flow, train_music_flow, generate_music_flow, render_music_flow],
-    "dance": [dance_pipeline, extract_motion_flow, train_dance_flow, generate_dance_flow, render_dance_flow],
+    "dance": [dance_pipeline, extract_motion_flow, train_dance_flow, generate_dance_flow, render_dance_flow,
+              music_video_flow],
     "batch": [batch_render],
 }
 DESCRIPTIONS = {
@@ -48,6 +50,7 @@ DESCRIPTIONS = {
     "train-dance": "Train a dance model (mixture-density head, auto-conditioning).",
     "generate-dance": "New dance motion from a model (the bundled one by default) as browser-playable skeleton videos.",
     "render-dance": "A motion clip (.npz or BVH) to an H.264 skeleton video and a preview picture.",
+    "music-video": "A dance on a song's beats in one MP4 with the song as its sound (a song file, or empty: a new melody).",
     "batch-render": "Render many clips from a YAML/CSV manifest in parallel (process, thread or Dask task runner).",
 }
 

@@ -1,15 +1,14 @@
-"""Skeleton pictures of a MotionClip: H.264 MP4 videos (optionally beside the source video, with
-audio), and previews (animated GIF or a PNG contact sheet).
+"""Pictures of a MotionClip: H.264 MP4 videos (optionally beside the source video, with audio) and
+previews (animated GIF or a PNG contact sheet), in two styles: "stick" (the skeleton's bones as lines,
+drawn here) and "figure" (shaded capsules on a floor, genseq/motion/figure.py).
 
-The view is orthographic from the front: world x to the right, y up (z is dropped). A BVH
-skeleton faces +z, so it faces the viewer and its left side is drawn on the right, as a
-person standing in front of you. Colours are RGB; left bones are orange, right bones
-blue, the rest grey, unless one `bone_color` is given.
+The view is orthographic from the front: world x to the right, y up (z is dropped). A BVH skeleton
+faces +z, so it faces the viewer and its left side is drawn on the right. Stick colours are RGB; left
+bones are orange, right bones blue, the rest grey, unless one `bone_color` is given.
 
-Video frames go as raw BGR bytes through a pipe into the ffmpeg binary that imageio-ffmpeg
-ships (the pip builds of OpenCV have no H.264 encoder), which writes libx264 yuv420p with
-the index at the front (+faststart): the file plays in browsers. Drawing (cv2, in this
-process) and encoding (ffmpeg, another process) run side by side.
+Video frames go as raw BGR bytes through a pipe into the ffmpeg binary that imageio-ffmpeg ships (the
+pip builds of OpenCV have no H.264 encoder), which writes libx264 yuv420p with the index at the front
+(+faststart): the file plays in browsers. Drawing (cv2, here) and encoding (ffmpeg) run side by side.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from genseq.core.atomic import atomic_path, atomic_write_bytes
 from genseq.core.errors import GenseqError
 from genseq.core.ffmpeg import ffmpeg_exe
 from genseq.core.motion import MotionClip
+from genseq.motion.side_by_side import SourceVideo, beside_source
 from genseq.motion.skeleton import BONES
 
 RGB = tuple[int, int, int]
@@ -40,8 +40,10 @@ SUBPIXEL_BITS = 4       # cv2 draws at 1/16 pixel: smooth motion at small sizes
 VIDEO_SUFFIXES = {".mp4": "mp4", ".mov": "mov"}
 PREVIEW_SUFFIXES = (".gif", ".png", ".jpg", ".jpeg")
 X264_PRESET = "veryfast"
+FIGURE_PRESET = "superfast"  # shaded pictures take x264 longer: a faster preset keeps the figure as quick as the stick
 X264_CRF = "20"
 PREVIEW_GIF_FPS = 12.5     # GIF delays are whole 1/100 s: 8 of them here, so the rate is exact
+STYLES = ("figure", "stick")
 
 
 @dataclass
@@ -201,50 +203,25 @@ def check_clip(clip: MotionClip) -> None:
         raise GenseqError(f"motion clip '{clip.name or '(unnamed)'}' has frame rate {clip.fps}")
 
 
+def picture_frames(clip: MotionClip, size: int, camera: str, style: str, fps: float | None = None,
+                   background: Sequence[int] = BACKGROUND, **stick) -> Iterator[np.ndarray]:
+    """The frames of either style (one reused array); stick takes bone_color and joint_color too."""
+    if style == "stick":
+        return skeleton_frames(clip, size, camera, background, fps=fps, reuse_buffer=True, **stick)
+    if style != "figure":
+        raise GenseqError(f"style must be one of {', '.join(STYLES)}, got '{style}'")
+    from genseq.motion.figure import figure_frames
+
+    check_clip(clip)
+    project(clip, size, camera)  # the same camera check as the stick figure's
+    flat = None if tuple(background) == BACKGROUND else bgr(background)
+    return figure_frames(clip, size, frame_indices(clip.num_frames, clip.fps, fps or clip.fps), True, flat, camera)
+
+
 def check_size(size: int) -> int:
     if int(size) != size or size < 16 or size % 2:
         raise GenseqError(f"picture size must be an even number of pixels, at least 16, got {size}")
     return int(size)
-
-
-# ---------------------------------------------------------------------------------------------
-# Side-by-side source video
-
-
-class SourceVideo:
-    """Frames of a video file, resized to a given height, picked by time (the last frame holds at the end)."""
-
-    def __init__(self, path: str | Path, height: int):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise GenseqError("no such video file (for side by side)", self.path)
-        self.capture = cv2.VideoCapture(str(self.path))
-        ok, first = self.capture.read() if self.capture.isOpened() else (False, None)
-        if not ok:
-            self.capture.release()
-            raise GenseqError("cannot decode video (for side by side)", self.path)
-        self.fps = self.capture.get(cv2.CAP_PROP_FPS) or 0.0
-        self.height = height
-        self.width = 2 * max(1, round(first.shape[1] * height / first.shape[0] / 2))  # even, for yuv420p
-        self.index = 0
-        self.current = self.resize(first)
-
-    def resize(self, frame: np.ndarray) -> np.ndarray:
-        return cv2.resize(frame, (self.width, self.height), interpolation=cv2.INTER_AREA)
-
-    def frame_at(self, seconds: float, fallback_fps: float) -> np.ndarray:
-        wanted = int(round(seconds * (self.fps if self.fps > 0 else fallback_fps)))
-        while self.index < wanted:
-            ok, frame = self.capture.read()
-            if not ok:
-                break
-            self.index += 1
-            if self.index >= wanted:
-                self.current = self.resize(frame)
-        return self.current
-
-    def close(self) -> None:
-        self.capture.release()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,15 +289,16 @@ def close_quietly(stream) -> None:
 def render_video(clip: MotionClip, out_path: str | Path, size: int = 512, background: Sequence[int] = BACKGROUND,
                  bone_color: Sequence[int] | None = None, joint_color: Sequence[int] = JOINT_COLOR,
                  camera: str = "follow", side_by_side_video: str | Path | None = None,
-                 audio: str | Path | None = None, fps: float | None = None, preset: str = X264_PRESET) -> Path:
-    """Write the clip as a browser-playable H.264 MP4 (or .mov) of its skeleton, atomically.
+                 audio: str | Path | None = None, fps: float | None = None, preset: str | None = None,
+                 style: str = "stick") -> Path:
+    """Write the clip as a browser-playable H.264 MP4 (or .mov), atomically.
 
-    size: the skeleton picture's side in pixels (even). side_by_side_video: a video shown
-    left of the skeleton at the same height, frame picked by time. audio: a sound file
-    muxed in as AAC; the output ends with the shorter of picture and sound. fps: the output
-    frame rate (default: the clip's; other rates pick the nearest clip frame). preset: x264's
-    speed/size trade-off (ultrafast ... veryslow); veryfast encodes a few hundred 512x512
-    frames a second here, and skeleton pictures compress well at any preset.
+    size: the picture's side in pixels (even). side_by_side_video: a video shown left of it at the
+    same height, frame picked by time. audio: a sound file muxed in as AAC; the output ends with the
+    shorter of picture and sound. fps: the output frame rate (default: the clip's; other rates pick
+    the nearest clip frame). preset: x264's speed/size trade-off (ultrafast ... veryslow; default
+    veryfast for the stick, superfast for the figure).
+    style: "stick" (bones as lines) or "figure" (shaded capsules on a floor).
     """
     out_path = Path(out_path)
     size = check_size(size)
@@ -334,12 +312,13 @@ def render_video(clip: MotionClip, out_path: str | Path, size: int = 512, backgr
     fps = float(fps or clip.fps)
     source = SourceVideo(side_by_side_video, size) if side_by_side_video is not None else None
     try:
-        frames = skeleton_frames(clip, size, camera, background, bone_color, joint_color, fps, reuse_buffer=True)
+        frames = picture_frames(clip, size, camera, style, fps, background, bone_color=bone_color, joint_color=joint_color)
         width = size
         if source is not None:
             frames = beside_source(frames, source, fps)
             width += source.width
         with atomic_path(out_path) as tmp:
+            preset = preset or (FIGURE_PRESET if style == "figure" else X264_PRESET)
             pipe_frames(h264_command(tmp, width, size, fps, audio_path, muxer, preset), frames, out_path)
     finally:
         if source is not None:
@@ -347,23 +326,12 @@ def render_video(clip: MotionClip, out_path: str | Path, size: int = 512, backgr
     return out_path
 
 
-def beside_source(frames: Iterator[np.ndarray], source: SourceVideo, fps: float) -> Iterator[np.ndarray]:
-    """The source video's frame left of each skeleton picture (one reused array)."""
-    both = None
-    for number, skeleton in enumerate(frames):
-        if both is None:
-            both = np.empty((skeleton.shape[0], source.width + skeleton.shape[1], 3), dtype=np.uint8)
-        both[:, :source.width] = source.frame_at(number / fps, fps)
-        both[:, source.width:] = skeleton
-        yield both
-
-
 # ---------------------------------------------------------------------------------------------
 # Previews
 
 
 def render_preview(clip: MotionClip, out_path: str | Path, size: int = 256, camera: str = "follow",
-                   columns: int = 4, rows: int = 3) -> Path:
+                   columns: int = 4, rows: int = 3, style: str = "stick") -> Path:
     """A quick look at a clip, atomically: an animated .gif (size x size, at most 12.5 fps) or a
     .png/.jpg contact sheet of columns x rows frames evenly spaced in time (each size x size,
     labelled with its time).
@@ -378,10 +346,9 @@ def render_preview(clip: MotionClip, out_path: str | Path, size: int = 256, came
     if suffix == ".gif":
         fps = min(clip.fps, PREVIEW_GIF_FPS)
         with atomic_path(out_path) as tmp:
-            frames = skeleton_frames(clip, size, camera, fps=fps, reuse_buffer=True)
-            pipe_frames(gif_command(tmp, size, size, fps), frames, out_path)
+            pipe_frames(gif_command(tmp, size, size, fps), picture_frames(clip, size, camera, style, fps), out_path)
     elif suffix in (".png", ".jpg", ".jpeg"):
-        sheet = contact_sheet(clip, size, camera, columns, rows)
+        sheet = contact_sheet(clip, size, camera, columns, rows, style)
         ok, encoded = cv2.imencode(suffix, sheet)
         if not ok:
             raise GenseqError("could not encode the preview picture", out_path)
@@ -391,7 +358,7 @@ def render_preview(clip: MotionClip, out_path: str | Path, size: int = 256, came
     return out_path
 
 
-def contact_sheet(clip: MotionClip, size: int, camera: str, columns: int, rows: int) -> np.ndarray:
+def contact_sheet(clip: MotionClip, size: int, camera: str, columns: int, rows: int, look: str = "stick") -> np.ndarray:
     """(rows * size, columns * size, 3) BGR grid of frames evenly spaced over the clip, each labelled with its time."""
     if columns < 1 or rows < 1:
         raise GenseqError(f"a contact sheet needs at least one column and row, got {columns}x{rows}")
@@ -400,14 +367,20 @@ def contact_sheet(clip: MotionClip, size: int, camera: str, columns: int, rows: 
     sheet = np.empty((rows * size, columns * size, 3), dtype=np.uint8)
     sheet[:] = style.background
     picks = np.round(np.linspace(0, clip.num_frames - 1, columns * rows)).astype(np.int64)
-    font_scale = size / 512
+    figures = None
+    if look == "figure":
+        from genseq.motion.figure import figure_frames
+        figures = figure_frames(clip, size, picks, camera=camera)
     for cell, index in enumerate(picks.tolist()):
         top, left = (cell // columns) * size, (cell % columns) * size
         view = sheet[top:top + size, left:left + size]
-        draw_skeleton(view, points[index], clip.valid[index], bones, style)
+        if figures is not None:
+            view[:] = next(figures)
+        else:
+            draw_skeleton(view, points[index], clip.valid[index], bones, style)
         cv2.rectangle(view, (0, 0), (size - 1, size - 1), (60, 60, 66), 1)
         cv2.putText(view, f"{index / clip.fps:.1f} s", (max(4, size // 40), max(14, size // 14)),
-                    cv2.FONT_HERSHEY_SIMPLEX, max(0.35, font_scale), (160, 160, 170), 1, cv2.LINE_AA)
+                    cv2.FONT_HERSHEY_SIMPLEX, max(0.35, size / 512), (160, 160, 170), 1, cv2.LINE_AA)
     return sheet
 
 
@@ -433,7 +406,7 @@ def render_clip_file(clip_path: str | Path, out: str | Path | None = None, previ
     out = Path(out) if out is not None else Path(clip_path).with_suffix(".mp4")
     written = [render_video(clip, out, **options)]
     if preview is not None:
-        written.append(render_preview(clip, preview, camera=options.get("camera", "follow")))
+        written.append(render_preview(clip, preview, camera=options.get("camera", "follow"), style=options.get("style", "stick")))
     return written
 
 
@@ -451,4 +424,4 @@ def render_dance_options(options) -> list[Path]:
     check_output_paths(out, options.preview)
     return render_clip_file(clip_path, out, options.preview, size=options.size, camera=options.camera,
                             background=options.background_rgb(), side_by_side_video=options.side_by_side,
-                            audio=options.audio)
+                            audio=options.audio, style=options.style)

@@ -1,0 +1,84 @@
+"""Dance to a song: generate motion (no retraining: the dance model knows nothing of music), then
+time-warp it so its kinematic beats land on the song's beats (genseq/motion/beats.py), playing it
+faster for fast songs and slower for slow ones, and write the video with the song as its sound.
+
+The song's beats come from its MIDI tempo map when it is a MIDI file (exact; the song is then
+synthesised for the sound track) or from librosa's beat tracker for a recording."""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from genseq.core.motion import MotionClip
+from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
+from genseq.model.runs import LoadedModel
+from genseq.motion.beats import source_seconds_needed, tempo_rate, warp_to_beats
+from genseq.music.beats import MIDI_SUFFIXES, SongBeats, audio_seconds, midi_beats, song_beats
+
+Progress = Callable[[int, int], None]
+
+
+def dance_to_song(loaded: LoadedModel, primer: MotionClip | None, beats: SongBeats, seconds: float,
+                  options: GenerateDanceOptions, progress: Progress | None = None) -> list[MotionClip]:
+    """options.num_outputs dances of `seconds` on the song's beats: enough motion is sampled for the
+    slowest warp allowed, then each clip is warped onto the beats and cut to round(seconds * fps) frames."""
+    from genseq.motion.generate import continue_dance
+
+    fps = loaded.representation.fps
+    rate = tempo_rate(beats.qpm)
+    steps = max(2, round(source_seconds_needed(seconds, rate) * fps))
+    on_step = None if progress is None else (lambda done: progress(done, steps))
+    raw = continue_dance(loaded, primer, steps, options.num_outputs, options.temperature, options.seed, on_step,
+                         top_k=options.top_k)
+    return [warp_to_beats(clip, beats.within(seconds).times, seconds, rate) for clip in raw]
+
+
+@contextmanager
+def song_for_dance(path: str | Path) -> Iterator[tuple[SongBeats, Path]]:
+    """(the song's beats, a sound file of it to mux in): a recording as it is; a MIDI file synthesised
+    to a temporary WAV (removed afterwards), its beats from the tempo map."""
+    path = Path(path)
+    if path.suffix.lower() not in MIDI_SUFFIXES:
+        yield song_beats(path), path
+        return
+    from genseq.music.render import synthesize, write_wav
+
+    beats = midi_beats(path)
+    with tempfile.TemporaryDirectory(prefix="genseq-song-") as folder:
+        wav = write_wav(synthesize(path, allow_sine=True), Path(folder) / f"{path.stem}.wav")
+        yield SongBeats(beats.times, beats.qpm, audio_seconds(wav), str(path)), wav
+
+
+def generate_and_render_to_music(options: GenerateDanceOptions, progress: Progress | None = None) -> list[Path]:
+    """`genseq generate dance --music SONG`: the dances (as long as the song, or options.seconds of it with
+    whole_song off) written as videos carrying the song, with their clips and previews as without music."""
+    from genseq.motion.data import read_motion_file
+    from genseq.motion.generate import check_dance_outputs, default_dance_checkpoint, load_dance_model, write_and_preview
+
+    check_dance_outputs(options)
+    with song_for_dance(options.music) as (beats, audio):
+        loaded = load_dance_model(options.checkpoint or default_dance_checkpoint(), options.device)
+        primer = None if options.primer is None else read_motion_file(options.primer, loaded.representation.fps)
+        seconds = beats.seconds if options.whole_song else min(options.seconds, beats.seconds)
+        clips = dance_to_song(loaded, primer, beats, seconds, options, progress)
+        return write_and_preview(options, clips, audio)
+
+
+def make_music_video(folder: str | Path, song: str | Path | None = None, seed: int = 0, style: str = "figure",
+                     progress: Progress | None = None) -> list[Path]:
+    """A music video in `folder`: a dance to `song`, or (song None) to a new melody from the bundled
+    model (its MIDI and WAV written too): music_video.mp4 with the song as its sound, and its preview."""
+    from genseq.music.generate import generate_and_render
+
+    folder = Path(folder)
+    written: list[Path] = []
+    if song is None:
+        melody = generate_and_render(GenerateMusicOptions(out=str(folder / "melody"), bars=16, seed=seed,
+                                                          allow_sine=True, png=False))
+        written += melody
+        song = next(path for path in melody if path.suffix.lower() in MIDI_SUFFIXES)
+    options = GenerateDanceOptions(out=str(folder / "music_video.mp4"), music=str(song), seed=seed, style=style)
+    return written + generate_and_render_to_music(options, progress)
