@@ -113,8 +113,14 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
     allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
 
 
+DANCE_TEMPERATURE = 1.2  # bench/dance_quality.py: with the low-pass and planted feet of decoding, closest to real
+DANCE_TEMPERATURE_HELP = "mixture spread (and flatness of its weights); 0 is greedy; decoding low-passes the frames"
+
+
 class GenerateDanceOptions(SamplingOptions, DeviceOption):
     """`genseq generate dance`, the generate-dance flow and batch rows of kind dance."""
+
+    temperature: float = Field(DANCE_TEMPERATURE, ge=0.0, le=10.0, description=DANCE_TEMPERATURE_HELP)
 
     out: str = Field("dance.mp4", description="skeleton video (.mp4); several outputs get _000, _001 ...")
     checkpoint: Optional[str] = Field(None, description="checkpoint or run folder; empty: the bundled model")
@@ -257,5 +263,6 @@ class EvalOptions(DeviceOption):
 
 
 class EvalDanceOptions(EvalOptions, SamplingOptions):
+    temperature: float = Field(DANCE_TEMPERATURE, ge=0.0, le=10.0, description=DANCE_TEMPERATURE_HELP)
     seconds: float = Field(60.0, ge=1.0, le=600.0, description="length of each generated dance")
     num_samples: int = Field(5, ge=1, le=100, description="how many dances to generate")

@@ -41,6 +41,8 @@ import numpy as np
 from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip
 from genseq.core.pieces import EncodedPiece
+from genseq.motion.contacts import lock_feet
+from genseq.motion.filters import gaussian_smooth
 from genseq.motion.rigid import (  # noqa: F401 (the skeleton helpers are imported from here too)
     HAND_SPANS, LIMB_TREE, SPANS, bone_lengths, fix_hands, fix_spans, merged_bone_lengths, reproject_bones,
     rigid_skeleton, span_pairs,
@@ -52,6 +54,7 @@ ROOT_SIZE = len(ROOT_FEATURES)
 MIN_JOINT_COVERAGE = 0.05  # a landmark valid in fewer training frames than this is not modelled
 STD_FLOOR = 1e-4           # some dimensions are constant by construction (a hip's forward offset is 0)
 START_SECONDS = 1.0        # length of the training snippet stored to start generation without a primer
+OUTPUT_SMOOTHING_FRAMES = 1.5  # Gaussian sigma (50 ms at 30 fps) of the low-pass on generated frames (bench/dance_quality)
 
 LEFT_HIP, RIGHT_HIP = INDEX["left_hip"], INDEX["right_hip"]
 LEFT_SHOULDER, RIGHT_SHOULDER = INDEX["left_shoulder"], INDEX["right_shoulder"]
@@ -310,14 +313,19 @@ class DanceEncoding:
         return positions
 
     def to_clip(self, normal: np.ndarray, origin: RootState, lengths: dict[str, float] | None = None,
-                name: str = "") -> MotionClip:
-        """A MotionClip of normalised feature rows, limbs re-projected onto `lengths` (default: the
-        training data's); the modelled landmarks are valid."""
-        positions = self.decode(self.denormalise(normal), origin)
+                name: str = "", smoothing: float = OUTPUT_SMOOTHING_FRAMES, plant_feet: bool = True) -> MotionClip:
+        """A MotionClip of sampled normalised feature rows: low-passed in time (a Gaussian of `smoothing`
+        frames: the mixture's independent draws shake each frame; 0: off), decoded, the skeleton made rigid
+        on `lengths` (default: the training data's), planted feet held still (genseq.motion.contacts).
+        The modelled landmarks are valid."""
+        values = gaussian_smooth(self.denormalise(normal), smoothing)
+        positions = self.decode(values, origin)
         valid = np.zeros(positions.shape[:2], dtype=bool)
         valid[:, self.joints] = True
         lengths = self.bone_lengths if lengths is None else lengths
-        return MotionClip(rigid_skeleton(positions, valid, lengths), valid, self.fps, list(LANDMARKS), None, name)
+        positions = rigid_skeleton(positions, valid, lengths)
+        return MotionClip(lock_feet(positions, valid) if plant_feet else positions, valid, self.fps, list(LANDMARKS),
+                          None, name)
 
 
 def fit_encoding(clips: list[MotionClip], fps: float, mirror: bool = True, velocities: bool = False) -> DanceEncoding:

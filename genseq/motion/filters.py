@@ -120,3 +120,18 @@ def interpolate_gaps(values: np.ndarray, valid: np.ndarray, max_gap_frames: int)
         values[missing, joint] = start + weight * (end - start)
         valid[missing, joint] = True
     return values, valid
+
+
+def gaussian_smooth(values: np.ndarray, sigma_frames: float) -> np.ndarray:
+    """Zero-phase Gaussian low-pass of (frames, ...) along the frame axis (sigma in frames; 0: unchanged);
+    the ends are padded with their own first and last frame, so a clip keeps its length and its ends."""
+    values = np.asarray(values, dtype=np.float64)
+    if sigma_frames <= 0 or len(values) < 2:
+        return values
+    radius = int(np.ceil(3 * sigma_frames))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_frames) ** 2)
+    kernel /= kernel.sum()
+    padded = np.concatenate([np.repeat(values[:1], radius, axis=0), values, np.repeat(values[-1:], radius, axis=0)])
+    flat = padded.reshape(len(padded), -1)
+    out = np.stack([np.convolve(flat[:, k], kernel, mode="valid") for k in range(flat.shape[1])], axis=1)
+    return out.reshape(values.shape)

@@ -108,7 +108,8 @@ def test_unseen_landmarks_are_not_modelled_and_decode_invalid():
     encoding = fit_encoding([clip], 30.0)
     assert len(encoding.joints) == 22 and encoding.value_size == 70
     features = encoding.features(clip)
-    out = encoding.to_clip(encoding.normalise(features.values), features.origin, lengths={})
+    out = encoding.to_clip(encoding.normalise(features.values), features.origin, lengths={}, smoothing=0.0,
+                           plant_feet=False)
     np.testing.assert_array_equal(out.valid, clip.valid)
     assert np.isfinite(out.positions).all()
     assert np.abs(out.positions[out.valid] - clip.positions[clip.valid]).max() < 1e-3
@@ -220,3 +221,15 @@ def test_lengths_without_spans_as_older_checkpoints_store_them_leave_spans_alone
     limbs_only = {f"{p}>{c}": v for (p, c), v in zip(LIMB_TREE, [0.3] * len(LIMB_TREE))}
     fixed = rigid_skeleton(clip.positions, clip.valid, limbs_only)
     np.testing.assert_allclose(fixed, reproject_bones(clip.positions, clip.valid, limbs_only), atol=1e-6)
+
+
+def test_generated_frames_are_low_passed_before_decoding():
+    clip = moving_clip(90)
+    encoding = fit_encoding([clip], 30.0)
+    features = encoding.features(clip)
+    normal = encoding.normalise(features.values)
+    shaky = normal + np.random.default_rng(0).normal(0, 0.3, normal.shape).astype(np.float32)
+    jerk = lambda c: np.abs(np.diff(local_positions(c), n=3, axis=0)).mean()  # noqa: E731
+    raw = encoding.to_clip(shaky, features.origin, smoothing=0.0, plant_feet=False)
+    smooth = encoding.to_clip(shaky, features.origin, plant_feet=False)
+    assert jerk(smooth) < 0.3 * jerk(raw)
