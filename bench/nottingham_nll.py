@@ -54,14 +54,18 @@ def genseq(*args: str) -> str:
     return result.stdout
 
 
-def train_command(head: str, data: Path, run_dir: Path, minutes: float) -> list[str]:
+def train_command(name: str, data: Path, run_dir: Path, minutes: float, sets: tuple[str, ...] = ()) -> list[str]:
+    """`name` is a head, or a variant NAME whose run folder's settings are `sets` (--set KEY=VALUE)."""
+    sets = sets or (f"model.head={name}",)
     return [sys.executable, "-m", "genseq.cli", "train", "music", "--representation", "pianoroll", "--steps-per-quarter", "1",
-            "--data", str(data), "--out", str(run_dir), "--set", f"model.head={head}", "--max-minutes", str(minutes)]
+            "--data", str(data), "--out", str(run_dir), *[arg for s in sets for arg in ("--set", s)], "--max-minutes", str(minutes)]
 
 
-def train_heads(data: Path, runs: Path, minutes: float, parallel: bool) -> float:
-    """Train both heads with the genseq CLI; in parallel each process gets one thread and the same budget."""
+def train_heads(data: Path, runs: Path, minutes: float, parallel: bool, variants: dict[str, tuple[str, ...]]) -> float:
+    """Train both heads (and any variants) with the genseq CLI; in parallel each process gets one
+    thread and the same budget."""
     commands = [train_command(head, data, runs / head, minutes) for head in HEADS]
+    commands += [train_command(name, data, runs / name, budget or minutes, sets) for name, (sets, budget) in variants.items()]
     started = time.perf_counter()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"} if parallel else None
     processes = []
@@ -143,13 +147,17 @@ def evaluate_head(head: str, run_dir: Path, test_data: Path, frames_per_epoch: i
     }
 
 
-def run_corpus(name: str, data: Path, runs: Path, minutes: float, parallel: bool) -> dict:
-    wall = train_heads(data, runs, minutes, parallel)
+def run_corpus(name: str, data: Path, runs: Path, minutes: float, parallel: bool, variants: dict | None = None) -> dict:
+    variants = variants or {}
+    wall = train_heads(data, runs, minutes, parallel, variants)
     rows = []
-    for head in HEADS:
+    for head in (*HEADS, *variants):
         test_data = data if data.is_dir() else test_split_file(data, runs / head)
         rows.append(evaluate_head(head, runs / head, test_data, train_frames(data, runs / head)))
-    nade, bernoulli = rows
+        if head in variants:
+            rows[-1]["settings"] = list(variants[head][0])
+            rows[-1]["budget_minutes"] = variants[head][1] or minutes
+    nade, bernoulli = rows[:2]
     return {"corpus": name, "data": str(data), "budget_minutes_per_head": minutes, "wall_seconds_both_heads": round(wall, 1),
             "test_nll_per_frame": nade["test_nll_per_frame"],
             "nade_gain_over_bernoulli": round(bernoulli["test_nll_per_frame"] - nade["test_nll_per_frame"], 4),
@@ -174,11 +182,18 @@ def main() -> None:
     parser.add_argument("--chorale-minutes", type=float, default=20.0, help="chorales training budget per head (0: skip)")
     parser.add_argument("--parallel", action="store_true", help="train both heads at once, one thread each (fair on a shared machine)")
     parser.add_argument("--runs", type=Path, default=REPO / "runs")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE][@MINUTES]",
+                        help="also train a variant of the default on Nottingham (e.g. nade-transpose0:train.transpose=0@70)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "nottingham_nll.json")
     args = parser.parse_args()
     if not (args.data / "test").is_dir():
         raise SystemExit(f"{args.data}: Nottingham data not found (expects train/ valid/ test/)")
-    corpora = [run_corpus("nottingham", args.data, args.runs / "bench-nottingham", args.minutes, args.parallel)]
+    variants = {}
+    for variant in args.variant:
+        name, rest = variant.split(":", 1)
+        sets, _, budget = rest.partition("@")
+        variants[name] = (tuple(sets.split(",")), float(budget) if budget else None)
+    corpora = [run_corpus("nottingham", args.data, args.runs / "bench-nottingham", args.minutes, args.parallel, variants)]
     if args.chorale_minutes:
         chorales = chorales_dataset(args.runs / "bench-chorales")
         corpora.append(run_corpus("chorales", chorales, args.runs / "bench-chorales", args.chorale_minutes, args.parallel))

@@ -56,8 +56,8 @@ def point_prediction(head: str, outputs: torch.Tensor, value_size: int) -> torch
         log_weights, means, _ = split_mdn(outputs, value_size)
         best = log_weights.argmax(-1, keepdim=True).unsqueeze(-1).expand(*means.shape[:-2], 1, value_size)
         return means.gather(-2, best).squeeze(-2)
-    if head == "bernoulli":
-        return (outputs > 0).float()
+    if head == "bernoulli":  # a joint (NADE) head's outputs start with the K visible biases
+        return (outputs[..., :value_size] > 0).float()
     return F.one_hot(outputs.argmax(-1), outputs.shape[-1]).float()
 
 

@@ -91,3 +91,11 @@ def test_models_without_a_head_field_build_and_sample_as_before():
     logits = torch.randn(4, 10)
     ours = model.sample_step("bernoulli", logits, 0.8, 3, None, torch.Generator().manual_seed(5))
     assert torch.equal(ours, heads.sample("bernoulli", logits, 0.8, 3, None, torch.Generator().manual_seed(5)))
+
+
+def test_auto_conditioning_feeds_a_joint_head_its_visible_guess():
+    from genseq.model.train import auto_conditioned_forward
+
+    model = nade_model()
+    outputs = auto_conditioned_forward(model, torch.randn(2, 7, 8), "bernoulli", 6, truth_steps=2, self_steps=1)
+    assert outputs.shape == (2, 7, 6 + 5)
