@@ -4,8 +4,8 @@ Protocol:
 - Clips: ../shared/datasets/cmu-dance-bvh at 30 fps. Held out (the bundled model never trained
   on them): salsa/01, 16, 09, 24, indian/06, martial/05; the other 30 clips are the training clips.
 - Per setting, `--samples` dances of `--seconds` continuing 2 s primers cut from the held-out clips
-  (seed 0; dance b gets sampling seed seed + b), and `--long-samples` dances of `--long-seconds`
-  (5 minutes) for the freeze check.
+  (held_out_primers, seed 0), and `--long-samples` dances of `--long-seconds` (5 minutes; primers
+  with seed 1) for the freeze check; each set is one batch with one generator (seed 0).
 - Per 5 s window (every 1 s): pose speed, acceleration, jerk, wrist speed, foot sliding, root
   speed, body extent (genseq.motion.kinematics). Real: the held-out windows' mean and sd; a
   setting's distance per statistic is |generated mean - real mean| / real sd; worst_distance_sd
@@ -18,14 +18,19 @@ Protocol:
 - Novelty: the distance (RMS per joint and sample, m) from each generated window's pose (every
   10th frame) to its nearest training window (every 3rd frame), median, over the same for the
   held-out windows (real-vs-real). Replaying training clips would give about 0.
-- Baseline, in the same run: the checkpoint through genseq's generation path as it stands
-  (`continue_dance`, heads.sample at `--baseline-temperature`).
+- Decoding (DanceEncoding.to_clip): the sampled frames low-passed (a Gaussian of `smoothing`
+  frames), the skeleton made rigid (limbs, and the spans across hips, shoulders and hands), planted
+  feet held still (genseq.motion.contacts).
+- Baseline, in the same run: the sampling and decoding as they were before this tuning
+  (temperature 1, every mixture component, no low-pass, no foot locking, limbs only rigid).
 
-Settings: name=temperature,top_k, drawn as generation draws them (heads.sample through
-genseq.motion.dance_sampling: top_k keeps the k most likely mixture components, temperature
-scales the spread). The first `--settings` entry is the headline (generate's defaults).
+Settings: name=temperature,top_k[,smoothing[,plant_feet]], drawn as generation draws them
+(heads.sample through genseq.motion.dance_sampling: top_k keeps the k most likely mixture
+components, temperature scales the spread), decoded as generation decodes (to_clip; smoothing and
+plant_feet default to its defaults). The first `--settings` entry is the headline (generate's
+defaults); the name `baseline` is the baseline above.
 
-    .venv/bin/python bench/dance_quality.py [--checkpoint assets/dance.pt] [--settings default=1,0.5,0.9 ...]
+    .venv/bin/python bench/dance_quality.py [--checkpoint assets/dance.pt] [--settings default=1,0 baseline ...]
 """
 
 from __future__ import annotations
@@ -49,9 +54,9 @@ from genseq.core.atomic import atomic_write_text  # noqa: E402
 from genseq.core.motion import MotionClip  # noqa: E402
 from genseq.motion import kinematics, metrics  # noqa: E402
 from genseq.motion.dance_sampling import sample_dances  # noqa: E402
-from genseq.motion.encode import bone_lengths, hip_roots, local_positions, root_state  # noqa: E402
+from genseq.motion.encode import LIMB_TREE, OUTPUT_SMOOTHING_FRAMES, bone_lengths, hip_roots, local_positions, root_state  # noqa: E402
 from genseq.motion.skeleton import BONE_INDICES, INDEX  # noqa: E402
-from genseq.motion.stages import continue_dance, held_out_primers, load_dance_model, load_motion_clips  # noqa: E402
+from genseq.motion.stages import held_out_primers, load_dance_model, load_motion_clips  # noqa: E402
 
 CMU = REPO.parent / "shared" / "datasets" / "cmu-dance-bvh"
 STYLES = ("salsa", "indian", "martial")  # the folder's top level also has standard.bvh, a 0.1 s rest pose
@@ -109,10 +114,17 @@ def encoding_of(loaded):
     return getattr(loaded, "representation", None) or loaded.encoding
 
 
-def decode(loaded, primers: list[MotionClip], values: np.ndarray, name: str) -> list[MotionClip]:
+def decode(loaded, primers: list[MotionClip], values: np.ndarray, name: str, setting: dict) -> list[MotionClip]:
     encoding = encoding_of(loaded)
-    return [encoding.to_clip(v, root_state(p), {**encoding.bone_lengths, **bone_lengths(p)}, f"{name}_{i:03d}")
-            for i, (p, v) in enumerate(zip(primers, values))]
+    limbs = {f"{a}>{b}" for a, b in LIMB_TREE}
+    clips = []
+    for index, (primer, rows) in enumerate(zip(primers, values)):
+        lengths = {**encoding.bone_lengths, **bone_lengths(primer)}
+        if setting.get("limbs_only"):  # no spans: decoding as it was before genseq.motion.rigid's spans
+            lengths = {k: v for k, v in lengths.items() if k in limbs}
+        clips.append(encoding.to_clip(rows, root_state(primer), lengths, f"{name}_{index:03d}", setting["smoothing"],
+                                      setting["plant_feet"]))
+    return clips
 
 
 def generate(loaded, primers: list[MotionClip], steps: int, setting: dict, seed: int, name: str) -> list[MotionClip]:
@@ -123,24 +135,7 @@ def generate(loaded, primers: list[MotionClip], steps: int, setting: dict, seed:
     inputs = np.stack([encoding.normalise(*(lambda f: (f.values, f.mask))(encoding.features(p))) for p in primers])
     values = sample_dances(loaded.model, inputs * known.numpy(), steps, known, setting["temperature"],
                            setting["top_k"], seed=seed)
-    return decode(loaded, primers, values.cpu().numpy(), name)
-
-
-def baseline(loaded, primers: list[MotionClip], steps: int, temperature: float, seed: int) -> list[MotionClip]:
-    return [continue_dance(loaded, p, steps, 1, temperature, seed + i, name=f"baseline_{i:03d}")[0]
-            for i, p in enumerate(primers)]
-
-
-def measure_baseline(loaded, primers, long_primers, steps, long_steps, args, real, keys, real_reference) -> dict:
-    tic = time.perf_counter()
-    base = compare(Measured(baseline(loaded, primers, steps, args.baseline_temperature, args.seed)), real, keys,
-                   real_reference)
-    base["min_window_speed_ratio"] = freeze_ratio(baseline(loaded, long_primers, long_steps, args.baseline_temperature,
-                                                           args.seed), real)
-    base.update(generation_seconds=time.perf_counter() - tic,
-                sampling={"path": "continue_dance (heads.sample)", "temperature": args.baseline_temperature})
-    print(one_line("baseline", base), flush=True)
-    return base
+    return decode(loaded, primers, values.cpu().numpy(), name, setting)
 
 
 def freeze_ratio(clips: list[MotionClip], real: Measured) -> float:
@@ -149,10 +144,15 @@ def freeze_ratio(clips: list[MotionClip], real: Measured) -> float:
 
 
 def parse_setting(text: str) -> tuple[str, dict]:
-    """'name=temperature,top_k' (top_k 0: all components)."""
+    """'name=temperature,top_k[,smoothing[,plant_feet]]' (top_k 0: all components; smoothing in frames and
+    plant_feet 1/0 as DanceEncoding.to_clip takes them, by default its defaults)."""
     name, _, values = text.partition("=")
-    temperature, top_k = values.split(",")
-    return name, {"temperature": float(temperature), "top_k": int(top_k) or None}
+    parts = values.split(",")
+    if name == "baseline":  # the sampling and decoding before bench/dance_quality's tuning
+        return name, {"temperature": 1.0, "top_k": None, "smoothing": 0.0, "plant_feet": False, "limbs_only": True}
+    return name, {"temperature": float(parts[0]), "top_k": int(parts[1]) or None,
+                  "smoothing": float(parts[2]) if len(parts) > 2 else OUTPUT_SMOOTHING_FRAMES,
+                  "plant_feet": bool(int(parts[3])) if len(parts) > 3 else True}
 
 
 def rounded(value):
@@ -175,13 +175,13 @@ def one_line(name: str, r: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=REPO / "assets" / "dance.pt")
-    parser.add_argument("--settings", nargs="+", default=["default=1.0,0", "t0.75=0.75,0", "t0.5=0.5,0"],
+    parser.add_argument("--settings", nargs="+",
+                        default=["default=1.2,0", "t1.0=1.0,0", "t1.4=1.4,0", "no_foot_locking=1.2,0,1.5,0",
+                                 "no_low_pass=1.2,0,0", "baseline"],
                         help="name=temperature,top_k (0: every component); the first is generate's defaults")
-    parser.add_argument("--baseline-temperature", type=float, default=1.0, help="the old generate default")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline (quick comparisons)")
-    parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--long-samples", type=int, default=4)
+    parser.add_argument("--long-samples", type=int, default=3)
     parser.add_argument("--long-seconds", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "dance_quality.json")
@@ -207,9 +207,6 @@ def main() -> None:
     long_primers = held_out_primers(held, args.long_samples, args.seed + 1)
     steps, long_steps = round(args.seconds * FPS), round(args.long_seconds * FPS)
     results = {}
-    if not args.no_baseline:
-        results["baseline"] = measure_baseline(loaded, primers, long_primers, steps, long_steps, args, real, keys,
-                                               real_reference)
     for text in args.settings:
         name, setting = parse_setting(text)
         tic = time.perf_counter()
