@@ -253,7 +253,8 @@ def draw_floor(canvas: np.ndarray, scene: Scene, camera_x: float) -> None:
     for k in range(first, first + int(size / spacing) + 3):
         offset = k * GRID_METRES * scene.scale - camera_x * scene.scale
         bottom, top = size / 2 + offset * 1.8, size / 2 + offset * 0.35
-        cv2.line(canvas, (int(bottom * ONE), size * ONE), (int(top * ONE), horizon * ONE), colour, 1, cv2.LINE_AA, SHIFT)
+        if min(bottom, top) < size and max(bottom, top) > 0:  # only the lines that cross the picture
+            cv2.line(canvas, (int(bottom * ONE), size * ONE), (int(top * ONE), horizon * ONE), colour, 1, cv2.LINE_AA, SHIFT)
 
 
 def draw_shadow(canvas: np.ndarray, scene: Scene, centre: float, half: float, strength: float) -> None:
@@ -282,7 +283,7 @@ def draw_figure(canvas: np.ndarray, scene: Scene, lines: Strokes, frame: int) ->
         cv2.fillConvexPoly(canvas, np.array(outlines[part], dtype=np.int32), dark[part], cv2.LINE_AA, SHIFT)
         cv2.circle(canvas, a, ra, dark[part], -1, cv2.LINE_AA, SHIFT)
         cv2.circle(canvas, b, rb, dark[part], -1, cv2.LINE_AA, SHIFT)
-        cv2.line(canvas, ridge[part][0], ridge[part][1], light[part], width[part], cv2.LINE_AA, SHIFT)
+        cv2.line(canvas, ridge[part][0], ridge[part][1], light[part], width[part], cv2.LINE_8, SHIFT)  # inside the limb, low contrast: no anti-aliasing needed
         if part == NECK:
             draw_head(canvas, scene.head[frame].tolist())
     return canvas
