@@ -84,8 +84,11 @@ def test_server_and_serve_commands(tmp_path):
 
         serve = genseq(["serve"], work, env, tmp_path / "serve.log")
         names = lambda: sorted(d["name"] for d in get_json(f"{api}/deployments/filter", {}))  # noqa: E731
-        wait_until(lambda: len(names()) == 11 and "polling" in (tmp_path / "serve.log").read_text(), 180,
-                   "11 deployments", tmp_path / "serve.log")
+        from flows.serve import FLOWS
+
+        count = sum(len(flows) for flows in FLOWS.values())  # one deployment a flow
+        wait_until(lambda: len(names()) == count and "polling" in (tmp_path / "serve.log").read_text(), 180,
+                   f"{count} deployments", tmp_path / "serve.log")
         assert "music-pipeline" in names() and "batch-render" in names()
         assert "media files under" in (tmp_path / "serve.log").read_text()
 
