@@ -9,7 +9,7 @@ scored against their exact beats. Per song, one dance of --seconds from the bund
 - beat_align: the AIST++/FACT beat-alignment score (mean over kinematic beats of exp(-d^2 / 2 sigma^2),
   d in seconds to the nearest music beat, sigma = 0.1 s) of the dance made to the song;
 - beat_align_shifted: the same dance against the song's beats moved by half a beat (chance);
-- beat_align_unconditioned: a dance from the same model and seed made without the song;
+- beat_align_unconditioned: the first of the sampled motions played as generated (no warp, no choice);
 
 and the dance-quality statistics (genseq.motion.evaluate) of the dances made to music and of those
 made without, against the CMU clips. One song is also written as a full music video and checked:
@@ -41,8 +41,10 @@ from genseq.core.options import GenerateDanceOptions  # noqa: E402
 from genseq.motion import beats as mb  # noqa: E402
 from genseq.motion.data import load_motion_clips  # noqa: E402
 from genseq.motion.evaluate import compare_motion, summarise  # noqa: E402
-from genseq.motion.generate import continue_dance, default_dance_checkpoint, load_dance_model  # noqa: E402
-from genseq.motion.to_music import dance_to_song, generate_and_render_to_music  # noqa: E402
+from genseq.motion.generate import default_dance_checkpoint, load_dance_model  # noqa: E402
+from genseq.motion.beats import resample  # noqa: E402
+from genseq.motion.to_music import (CANDIDATES, best_fit, generate_and_render_to_music, sample_for_song,  # noqa: E402
+                                    song_rate)
 from genseq.music.beats import SongBeats, midi_beats, tempo_band, track_beats  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "datasets"
@@ -82,13 +84,16 @@ def one_song(loaded, name: str, kind: str, beats: SongBeats, exact: SongBeats, s
     seconds = min(seconds, beats.seconds)
     options = GenerateDanceOptions(seed=seed)
     started = time.perf_counter()
-    danced = dance_to_song(loaded, None, beats, seconds, options)[0]
+    sources = sample_for_song(loaded, None, seconds, options, candidates=CANDIDATES)
+    chosen, danced = best_fit(sources, beats, seconds)
+    source = sources[chosen]
     took = time.perf_counter() - started
-    plain = continue_dance(loaded, None, round(seconds * loaded.representation.fps), 1, 1.0, seed)[0]
+    first = sources[0]  # the first sample as it was generated: a dance made without the song (no warp, no choice)
+    plain = resample(first, np.arange(round(seconds * first.fps)) / first.fps)
     truth = exact.within(seconds).times
     to_music, without = scores(danced, truth), scores(plain, truth)
     row = {"song": name, "kind": kind, "qpm": round(exact.qpm, 1), "band": tempo_band(exact.qpm),
-           "seconds": round(seconds, 2), "rate": round(mb.tempo_rate(beats.qpm), 3),
+           "seconds": round(seconds, 2), "rate": round(song_rate(source, beats), 3),
            "beat_align": round(to_music["score"], 4), "beat_align_shifted": round(to_music["shifted"], 4),
            "beat_align_unconditioned": round(without["score"], 4), "motion_beats": to_music["motion_beats"],
            "music_beats": int(len(truth)), "generate_seconds": round(took, 1)}
@@ -195,9 +200,10 @@ def main() -> None:
                                                         for b in bands.values() if b["songs"])},
         "quality_to_music": quality(music_dances, real), "quality_unconditioned": quality(plain_dances, real),
         "video": video, "sigma_seconds": mb.SIGMA_SECONDS, "max_warp": mb.MAX_WARP, "songs": rows,
-        "method": "generate, find kinematic beats, time-warp (PCHIP) so they land on the song's beats "
-                  "(dynamic programming over assignments, play rate within target/1.5..target*1.5, "
-                  "target = clip(qpm/115, 0.7, 1.4)); no retraining",
+        "method": f"sample {CANDIDATES} motions, find their kinematic beats, time-warp each (PCHIP) so they land on the song's beats "
+                  "(dynamic programming over assignments, play rate within target/1.4..target*1.4, "
+                  "target = clip(song beats per second / the dance's own kinematic beats per second, 0.55, 1.5)); "
+                  "and keep the best aligned; no retraining",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load:.2f} at the start",
         "command": command_line(),
     }

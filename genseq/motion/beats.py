@@ -19,10 +19,10 @@ from genseq.core.motion import MotionClip
 SMOOTH_FRAMES = 5.0   # AIST++: gaussian_filter1d(speed, 5) at 60 fps; scaled to the clip's rate below
 SMOOTH_FPS = 60.0
 SIGMA_SECONDS = 0.1   # the beat-alignment tolerance
-MAX_WARP = 1.5        # play rate stays within target / MAX_WARP .. target * MAX_WARP
+MAX_WARP = 1.4        # play rate stays within target / MAX_WARP .. target * MAX_WARP
 MAX_SKIP = 4          # a motion-beat interval spans at most this many music beats
-REFERENCE_QPM = 115.0  # at this tempo the dance plays at its own speed; faster songs play it faster
-MIN_RATE, MAX_RATE = 0.7, 1.4   # bounds of the tempo-driven target rate
+REFERENCE_QPM = 130.0  # without a measured beat rate: at this tempo the dance plays at its own speed
+MIN_RATE, MAX_RATE = 0.55, 1.5   # bounds of the tempo-driven target rate
 
 
 def mean_joint_speed(clip: MotionClip) -> np.ndarray:
@@ -60,9 +60,17 @@ def half_beat_shifted(music_beats: np.ndarray) -> np.ndarray:
     return music_beats + period / 2
 
 
-def tempo_rate(qpm: float) -> float:
-    """How fast the dance plays for a song of this tempo (1 = as generated): slow songs, slower moves."""
-    return float(np.clip(qpm / REFERENCE_QPM, MIN_RATE, MAX_RATE))
+def tempo_rate(qpm: float, motion_beats_per_second: float | None = None) -> float:
+    """How fast the dance plays for a song of this tempo (1 = as generated), proportional to the tempo:
+    as fast as puts one motion beat on each music beat on average (given the motion's own beat rate),
+    within MIN_RATE .. MAX_RATE. Slow songs, slower moves."""
+    if motion_beats_per_second is None or not motion_beats_per_second > 0:
+        return float(np.clip(qpm / REFERENCE_QPM, MIN_RATE, MAX_RATE))
+    return float(np.clip(qpm / 60.0 / motion_beats_per_second, MIN_RATE, MAX_RATE))
+
+
+def beats_per_second(clip: MotionClip) -> float:
+    return len(kinematic_beats(clip)) / max(clip.seconds, 1e-9)
 
 
 @dataclass

@@ -12,28 +12,64 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
+
 from genseq.core.motion import MotionClip
 from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
 from genseq.model.runs import LoadedModel
-from genseq.motion.beats import source_seconds_needed, tempo_rate, warp_to_beats
+from genseq.motion.beats import (MAX_RATE, beat_alignment, beats_per_second, kinematic_beats, source_seconds_needed,
+                              tempo_rate, warp_to_beats)
 from genseq.music.beats import MIDI_SUFFIXES, SongBeats, audio_seconds, midi_beats, song_beats
 
 Progress = Callable[[int, int], None]
 
 
+CANDIDATES = 3  # motions sampled per dance; the one whose warp lands best on the beats is kept
+
+
 def dance_to_song(loaded: LoadedModel, primer: MotionClip | None, beats: SongBeats, seconds: float,
                   options: GenerateDanceOptions, progress: Progress | None = None) -> list[MotionClip]:
-    """options.num_outputs dances of `seconds` on the song's beats: enough motion is sampled for the
-    slowest warp allowed, then each clip is warped onto the beats and cut to round(seconds * fps) frames."""
+    """options.num_outputs dances of `seconds` on the song's beats: CANDIDATES motions are sampled for
+    each (in one batch), each is warped onto the beats, and the best aligned is kept."""
+    sampled = sample_for_song(loaded, primer, seconds, options, progress, CANDIDATES)
+    chosen = []
+    for index in range(options.num_outputs):
+        best = best_fit(sampled[index * CANDIDATES:(index + 1) * CANDIDATES], beats, seconds)[1]
+        best.name = f"dance_{index:03d}"
+        chosen.append(best)
+    return chosen
+
+
+def best_fit(sources: list[MotionClip], beats: SongBeats, seconds: float) -> tuple[int, MotionClip]:
+    """(index, warped clip) of the source whose warp onto the beats scores the highest beat alignment."""
+    music = beats.within(seconds).times
+    fitted = [fit_to_song(clip, beats, seconds) for clip in sources]
+    scores = [np.nan_to_num(beat_alignment(kinematic_beats(clip), music)) for clip in fitted]
+    best = int(np.argmax(scores))
+    return best, fitted[best]
+
+
+def sample_for_song(loaded: LoadedModel, primer: MotionClip | None, seconds: float, options: GenerateDanceOptions,
+                    progress: Progress | None = None, candidates: int = 1) -> list[MotionClip]:
+    """Enough new motion for a dance of `seconds` at the fastest play rate allowed: `candidates` clips
+    for each of options.num_outputs, in one batch."""
     from genseq.motion.generate import continue_dance
 
-    fps = loaded.representation.fps
-    rate = tempo_rate(beats.qpm)
-    steps = max(2, round(source_seconds_needed(seconds, rate) * fps))
+    steps = max(2, round(source_seconds_needed(seconds, MAX_RATE) * loaded.representation.fps))
     on_step = None if progress is None else (lambda done: progress(done, steps))
-    raw = continue_dance(loaded, primer, steps, options.num_outputs, options.temperature, options.seed, on_step,
-                         top_k=options.top_k)
-    return [warp_to_beats(clip, beats.within(seconds).times, seconds, rate) for clip in raw]
+    return continue_dance(loaded, primer, steps, options.num_outputs * candidates, options.temperature, options.seed,
+                          on_step, top_k=options.top_k)
+
+
+def song_rate(clip: MotionClip, beats: SongBeats) -> float:
+    """The play rate for this motion and song: proportional to the tempo, one motion beat a music beat
+    on average (tempo_rate with the motion's own beat rate)."""
+    return tempo_rate(beats.qpm, beats_per_second(clip))
+
+
+def fit_to_song(clip: MotionClip, beats: SongBeats, seconds: float) -> MotionClip:
+    """The motion warped onto the song's beats, round(seconds * fps) frames."""
+    return warp_to_beats(clip, beats.within(seconds).times, seconds, song_rate(clip, beats))
 
 
 @contextmanager

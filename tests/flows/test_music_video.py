@@ -67,3 +67,15 @@ def test_a_dance_to_a_short_song_is_one_music_video(tmp_path):
     assert abs(found["audio_seconds"] - seconds) <= 1 / 30 + 1e-6
     assert found["audio_start"] == pytest.approx(0.0, abs=1e-3)
     assert np.isfinite(beats.qpm)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not bundled_checkpoint("dance.pt").is_file(), reason="the bundled dance model is absent")
+def test_without_a_song_the_music_video_dances_to_a_new_melody(tmp_path):
+    from genseq.motion.to_music import make_music_video
+
+    written = make_music_video(tmp_path, song=None)
+    names = {p.name for p in written}
+    assert "music_video.mp4" in names and any(n.endswith(".mid") for n in names) and any(n.endswith(".wav") for n in names)
+    found = streams(tmp_path / "music_video.mp4")
+    assert "Audio: aac" in found["text"] and abs(found["frames"] / 30 - found["audio_seconds"]) <= 1 / 30 + 1e-6

@@ -76,3 +76,15 @@ def test_the_warp_is_monotone_and_its_rate_bounded():
 def test_too_few_beats_plays_at_the_target_rate():
     warp = mb.plan_warp(np.array([1.0]), np.array([0.5, 1.0]), 0.8, 10.0)
     assert np.allclose(warp(np.array([0.0, 5.0, 10.0])), [0.0, 4.0, 8.0])
+
+
+def test_of_several_sampled_motions_the_best_aligned_is_kept():
+    from genseq.motion.to_music import best_fit
+    from genseq.music.beats import SongBeats
+
+    music = np.arange(0.0, 20.0, 0.5)
+    steady = pulsing_clip(np.arange(0.0, 40.0, 0.5) + 0.017, 40.0)          # beats as regular as the song's
+    rng = np.random.default_rng(3)
+    ragged = pulsing_clip(np.concatenate([[0.0], np.cumsum(rng.uniform(0.15, 1.2, 80))]), 40.0)
+    index, fitted = best_fit([ragged, steady], SongBeats(music, 120.0, 12.0), 12.0)
+    assert index == 1 and fitted.num_frames == 360
