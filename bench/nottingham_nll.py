@@ -19,6 +19,7 @@ continuation (batch 1) on one thread, the stateful sampler of genseq.model.sampl
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shlex
@@ -119,13 +120,18 @@ def sampling_speed(checkpoint: Path, frames: int = 400) -> tuple[float, float]:
         torch.set_num_threads(threads)
 
 
+@functools.lru_cache(maxsize=None)
+def folder_train_frames(dataset: Path) -> int:
+    from genseq.music.stages import load_music_data
+
+    return sum(s.total_steps - 1 for s in load_music_data(dataset, 1).train)
+
+
 def train_frames(dataset: Path, run_dir: Path) -> int:
     """Predicted frames in one training epoch: every training piece's steps but its first."""
     names = set(json.loads((run_dir / "data.json").read_text())["train"])
     if dataset.is_dir():
-        from genseq.music.stages import load_music_data
-
-        return sum(s.total_steps - 1 for s in load_music_data(dataset, 1).train)
+        return folder_train_frames(dataset)
     return sum(s.total_steps - 1 for s in load_sequences(dataset) if s.name in names)
 
 
