@@ -222,7 +222,7 @@ SHADE, SHINE = 0.3, 0.2              # base darkened, ridge lightened by these f
 class Strokes:
     """Per frame, per part, the cv2 arguments ready as Python lists."""
 
-    outlines: list
+    outlines: np.ndarray          # (frames, parts, 4, 2) int32, as cv2 takes them
     ends: list
     radii: list
     ridge_ends: list
@@ -240,7 +240,7 @@ def strokes(scene: Scene) -> Strokes:
     width = np.maximum(1, np.round(radii.mean(axis=-1) * 0.9 / ONE)).astype(np.int32)
     dark = np.clip(scene.colours * (1 - SHADE), 0, 255).astype(np.int32)
     light = np.clip(scene.colours + (255 - scene.colours) * SHINE, 0, 255).astype(np.int32)
-    return Strokes(scene.outlines.tolist(), scene.ends.tolist(), scene.radii.tolist(), ridge.tolist(), width.tolist(),
+    return Strokes(np.ascontiguousarray(scene.outlines), scene.ends.tolist(), scene.radii.tolist(), ridge.tolist(), width.tolist(),
                    dark.tolist(), light.tolist())
 
 
@@ -280,7 +280,7 @@ def draw_figure(canvas: np.ndarray, scene: Scene, lines: Strokes, frame: int) ->
         if not shown[part]:
             continue
         (a, b), (ra, rb) = ends[part], radii[part]
-        cv2.fillConvexPoly(canvas, np.array(outlines[part], dtype=np.int32), dark[part], cv2.LINE_AA, SHIFT)
+        cv2.fillConvexPoly(canvas, outlines[part], dark[part], cv2.LINE_AA, SHIFT)
         cv2.circle(canvas, a, ra, dark[part], -1, cv2.LINE_AA, SHIFT)
         cv2.circle(canvas, b, rb, dark[part], -1, cv2.LINE_AA, SHIFT)
         cv2.line(canvas, ridge[part][0], ridge[part][1], light[part], width[part], cv2.LINE_8, SHIFT)  # inside the limb, low contrast: no anti-aliasing needed
