@@ -40,7 +40,7 @@ from genseq.core.atomic import atomic_write_text  # noqa: E402
 from genseq.core.options import GenerateDanceOptions  # noqa: E402
 from genseq.motion import beats as mb  # noqa: E402
 from genseq.motion.data import load_motion_clips  # noqa: E402
-from genseq.motion.evaluate import compare_motion, summarise  # noqa: E402
+from genseq.motion.evaluate import compare_motion, real_reference, summarise  # noqa: E402
 from genseq.motion.generate import default_dance_checkpoint, load_dance_model  # noqa: E402
 from genseq.motion.beats import resample  # noqa: E402
 from genseq.motion.to_music import (CANDIDATES, best_fit, generate_and_render_to_music, sample_for_song,  # noqa: E402
@@ -199,17 +199,19 @@ def main() -> None:
                     "every_band_0.15_above_shifted": all(b["beat_align"] - b["beat_align_shifted"] >= 0.15
                                                         for b in bands.values() if b["songs"])},
         "quality_to_music": quality(music_dances, real), "quality_unconditioned": quality(plain_dances, real),
+        "quality_real": {key: round(float(value), 4) for key, value in real_reference(real).items()},
         "video": video, "sigma_seconds": mb.SIGMA_SECONDS, "max_warp": mb.MAX_WARP, "songs": rows,
         "method": f"sample {CANDIDATES} motions, find their kinematic beats, time-warp each (PCHIP) so they land on the song's beats "
                   "(dynamic programming over assignments, play rate within target/1.4..target*1.4, "
                   "target = clip(song beats per second / the dance's own kinematic beats per second, 0.55, 1.5)); "
                   "and keep the best aligned; no retraining",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load:.2f} at the start",
+        "threads": "torch.set_num_threads(1); run with OMP_NUM_THREADS=1 as the docstring says",
         "command": command_line(),
     }
     atomic_write_text(RESULT, json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("beat_align", "beat_align_shifted", "beat_align_unconditioned", "bands",
-                                             "targets", "quality_to_music", "quality_unconditioned", "video")}, indent=1))
+                                             "targets", "quality_to_music", "quality_unconditioned", "quality_real", "video")}, indent=1))
     print(f"wrote {RESULT.relative_to(REPO)}")
 
 
