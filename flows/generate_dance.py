@@ -14,7 +14,7 @@ from genseq.core.options import GenerateDanceOptions
 
 @flow(name="generate-dance", log_prints=True)
 def generate_dance_flow(params: GenerateDanceOptions = GenerateDanceOptions()) -> list[str]:
-    paths = cached(generate_dance_task, task_options(params, "checkpoint", "primer", "out", "keypoints_out"))
+    paths = cached(generate_dance_task, task_options(params, "checkpoint", "primer", "music", "out", "keypoints_out"))
     publish_outputs(f"{params.num_outputs} dance(s) from {params.checkpoint or 'the bundled dance model'}",
                     [Path(p) for p in paths], key="generate-dance",
                     note=f"{params.seconds:g} s, temperature {params.temperature}, seed {params.seed}")

@@ -147,7 +147,7 @@ def extract_motion_task(options: dict) -> list[str]:
     return [str(p) for p in written]
 
 
-@stage_task("checkpoint", "primer", name="generate-dance-files")
+@stage_task("checkpoint", "primer", "music", name="generate-dance-files")
 def generate_dance_task(options: dict) -> list[str]:
     from flows.progress import progress_with_total
     from genseq.core.options import GenerateDanceOptions

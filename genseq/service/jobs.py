@@ -51,10 +51,21 @@ def record_path(target: Path) -> Path:
     return target.parent / f".{target.name}{RECORD_SUFFIX}"
 
 
-def job_fingerprint(job: Job, checkpoint: Path, primer: Path | None) -> str:
+def job_fingerprint(job: Job, checkpoint: Path, primer: Path | None, song: Path | None = None) -> str:
     """What makes two runs of a row the same job: kind, output, parameters and the input contents."""
-    return stable_digest({"kind": job.kind, "output": job.output, "parameters": job.parameters.model_dump(),
-                          "checkpoint": content_digest([checkpoint]), "primer": content_digest([primer])})
+    inputs = {"checkpoint": content_digest([checkpoint]), "primer": content_digest([primer])}
+    if song is not None:  # a dance to a song: the song's bytes too
+        inputs["music"] = content_digest([song])
+    return stable_digest({"kind": job.kind, "output": job.output, "parameters": job.parameters.model_dump(), **inputs})
+
+
+def job_song(job: Job) -> Path | None:
+    """A dance row's song (parameters.music), read relative to the manifest's folder like the primer."""
+    song = getattr(job.parameters, "music", None) if job.kind == "dance" else None
+    path = input_path(job, song) if song else None
+    if path is not None and not path.is_file():
+        raise GenseqError("no such song file", path)
+    return path
 
 
 def complete_files(target: Path, fingerprint: str) -> list[str] | None:
@@ -191,7 +202,8 @@ def start_job(job: Job, output_root: str | Path, target: Path, device: str | Non
         raise GenseqError("no such checkpoint file or run folder", checkpoint)
     if primer is not None and not primer.is_file():
         raise GenseqError("no such primer file", primer)
-    result.fingerprint = job_fingerprint(job, checkpoint, primer)
+    song = job_song(job)
+    result.fingerprint = job_fingerprint(job, checkpoint, primer, song)
     if run:
         remove_stale_temporaries(job, target)
     done = complete_files(target, result.fingerprint)
@@ -203,7 +215,7 @@ def start_job(job: Job, output_root: str | Path, target: Path, device: str | Non
         return
     record_path(target).unlink(missing_ok=True)  # a crash from here on leaves the job incomplete
     if job.kind == "dance":
-        files = run_dance(job, checkpoint, primer, target, device)
+        files = run_dance(job, checkpoint, primer, target, device, song)
     else:
         files = run_music(job, checkpoint, primer, target, device, with_audio=step == "all")
     result.files = [str(f) for f in files]
@@ -238,12 +250,15 @@ def run_music(job: Job, checkpoint: Path, primer: Path | None, target: Path, dev
     return generate_and_render(options)
 
 
-def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None) -> list[Path]:
+def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None,
+              song: Path | None = None) -> list[Path]:
     from genseq.core.options import GenerateDanceOptions
     from genseq.motion.generate import generate_and_render_dance
 
     p: DanceParameters = job.parameters
     keypoints = str(target.with_suffix(".npz")) if p.keypoints else None
-    options = GenerateDanceOptions.build(**p.model_dump(exclude={"keypoints"}), out=str(target), keypoints_out=keypoints,
-                                         checkpoint=str(checkpoint), primer=primer and str(primer), device=device)
+    options = GenerateDanceOptions.build(**p.model_dump(exclude={"keypoints", "music"}), out=str(target),
+                                         keypoints_out=keypoints,
+                                         checkpoint=str(checkpoint), primer=primer and str(primer), device=device,
+                                         music=song and str(song))
     return generate_and_render_dance(options)
