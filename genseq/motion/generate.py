@@ -10,7 +10,7 @@ from typing import Callable
 
 import torch
 
-from genseq.core.atomic import check_output_paths, folder_kept_only_on_success
+from genseq.core.atomic import atomic_outputs, check_output_paths, folder_kept_only_on_success
 from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip, save_clip
 from genseq.core.options import GenerateDanceOptions
@@ -124,7 +124,7 @@ def check_dance_outputs(options: GenerateDanceOptions) -> None:
 
 def generate_and_render_dance(options: GenerateDanceOptions, progress: Progress | None = None) -> list[Path]:
     """Generate, then write each dance as an H.264 video, optionally its .npz clip, and a PNG contact
-    sheet beside the video; every output is checked before the first is written. With options.music,
+    sheet beside the video; every output is checked before sampling starts. With options.music,
     the dances move on the song's beats and each video carries the song (genseq/motion/to_music.py)."""
     if options.music:
         from genseq.motion.to_music import generate_and_render_to_music
@@ -133,17 +133,22 @@ def generate_and_render_dance(options: GenerateDanceOptions, progress: Progress 
     with folder_kept_only_on_success(Path(options.out).parent):
         check_dance_outputs(options)
         clips = generate_dance(options, progress)
-    return write_and_preview(options, clips)
+        return write_and_preview(options, clips)
 
 
 def write_and_preview(options: GenerateDanceOptions, clips: list[MotionClip], audio: Path | None = None) -> list[Path]:
-    """Each clip's video (with `audio` as its sound), .npz and contact sheet, as options ask."""
-    from genseq.motion.render import render_preview
+    """Each clip's video (with `audio` as its sound), .npz and contact sheet, as options ask; all or
+    nothing: the files appear together once every one is written. Returns them as planned_outputs."""
+    from genseq.motion.render import render_preview, render_video
 
-    keypoints = Path(options.keypoints_out) if options.keypoints_out else None
+    out, count = Path(options.out), len(clips)
     look = {"size": options.size, "camera": options.camera, "style": options.style}
-    written = write_dance_outputs(clips, Path(options.out), keypoints, {**look, "audio": audio} if audio else look)
-    if options.preview:
-        written += [render_preview(clip, numbered(Path(options.out).with_suffix(PREVIEW_SUFFIX), index, len(clips)),
-                                   camera=options.camera, style=options.style) for index, clip in enumerate(clips)]
-    return written
+    with atomic_outputs() as group:
+        for index, clip in enumerate(clips):
+            render_video(clip, group.path(numbered(out, index, count)), **look, **({"audio": audio} if audio else {}))
+            if options.keypoints_out:
+                save_clip(clip, group.path(numbered(Path(options.keypoints_out), index, count)))
+            if options.preview:
+                render_preview(clip, group.path(numbered(out.with_suffix(PREVIEW_SUFFIX), index, count)),
+                               camera=options.camera, style=options.style)
+    return planned_outputs(options)
