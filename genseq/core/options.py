@@ -99,7 +99,7 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
     """`genseq generate music`, the generate-music flow and batch rows of kind music."""
 
     # the default chosen by bench/music_samples (melody; the piano roll's Bernoulli head ignores top_p)
-    top_p: Optional[float] = Field(0.9, gt=0.0, le=1.0, description="nucleus sampling: the smallest set of events "
+    top_p: Optional[float] = Field(0.95, gt=0.0, le=1.0, description="nucleus sampling: the smallest set of events "
                                                                     "whose probability reaches top_p (melody)")
     out: str = Field("generated", description="folder for the new files (sample_000.mid ...)")
     checkpoint: Optional[str] = Field(None, description="checkpoint or run folder; empty: the bundled model")
