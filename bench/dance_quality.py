@@ -56,7 +56,9 @@ from genseq.motion import kinematics, metrics  # noqa: E402
 from genseq.motion.dance_sampling import sample_dances  # noqa: E402
 from genseq.motion.encode import LIMB_TREE, OUTPUT_SMOOTHING_FRAMES, bone_lengths, hip_roots, local_positions, root_state  # noqa: E402
 from genseq.motion.skeleton import BONE_INDICES, INDEX  # noqa: E402
-from genseq.motion.stages import held_out_primers, load_dance_model, load_motion_clips  # noqa: E402
+from genseq.motion.data import load_motion_clips  # noqa: E402
+from genseq.motion.evaluate import held_out_primers  # noqa: E402
+from genseq.motion.generate import load_dance_model  # noqa: E402
 
 CMU = REPO.parent / "shared" / "datasets" / "cmu-dance-bvh"
 STYLES = ("salsa", "indian", "martial")  # the folder's top level also has standard.bvh, a 0.1 s rest pose
@@ -111,7 +113,7 @@ def compare(generated: Measured, real: Measured, keys: np.ndarray, reference: di
 
 def encoding_of(loaded):
     """The DanceEncoding of a loaded model (`representation`; `encoding` before genseq.model.runs)."""
-    return getattr(loaded, "representation", None) or loaded.encoding
+    return loaded.representation
 
 
 def decode(loaded, primers: list[MotionClip], values: np.ndarray, name: str, setting: dict) -> list[MotionClip]:

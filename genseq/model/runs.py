@@ -30,10 +30,6 @@ class LoadedModel:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    @property
-    def encoding(self) -> Any:  # the name the benchmarks know the representation by
-        return self.representation
-
 
 def load_model(checkpoint: str | Path, kind: str, from_metadata: Callable[[dict], Any],
                device: str | None = None) -> LoadedModel:

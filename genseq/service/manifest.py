@@ -63,7 +63,7 @@ DanceParameters = row_parameters(GenerateDanceOptions, "DanceParameters", drop=(
 
 
 def numbered(path: Path, index: int, count: int) -> Path:
-    """The name of one of `count` outputs (as genseq.motion.stages.numbered names them)."""
+    """The name of one of `count` outputs (as genseq.motion.generate.numbered names them)."""
     return path if count == 1 else path.with_name(f"{path.stem}_{index:03d}{path.suffix}")
 
 
