@@ -212,7 +212,11 @@ def modelled_joints(clips: list[MotionClip]) -> list[int]:
 
 @dataclass
 class DanceEncoding:
-    """The fitted representation: which joints, normalisation statistics, bone lengths, a start snippet."""
+    """The fitted representation: which joints, normalisation statistics, bone lengths, a start snippet.
+    It is the dance domain's Representation (genseq/core/pieces.py), as melody and piano roll are music's."""
+
+    name = "dance"
+    head = "mdn"  # a mixture density over the next pose, so sampling does not regress to the mean pose
 
     joints: list[int]
     mean: np.ndarray
@@ -272,6 +276,10 @@ class DanceEncoding:
 
     def denormalise(self, normal: np.ndarray) -> np.ndarray:
         return np.asarray(normal, dtype=np.float32) * self.std + self.mean
+
+    def encode(self, clip: MotionClip) -> EncodedPiece:
+        """The model inputs and targets of one clip (Representation.encode)."""
+        return self.piece(self.features(clip))
 
     def piece(self, features: MotionFeatures) -> EncodedPiece:
         """Model-ready arrays: input at step t = frame t-1, target = frame t."""
