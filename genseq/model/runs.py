@@ -16,8 +16,9 @@ from genseq.model.checkpoint import LAST
 from genseq.model.train import load_trained_model
 
 DATA_RECORD, CONFIG_RECORD = "data.json", "config.yaml"
-# what must match for a run folder to be resumed: the same data, split and seed
-RESUME_KEYS = ("data", "split", "train", "valid")
+# what must match for a run folder to be resumed: the same split (it names the seed) of the same pieces;
+# the data path itself may be written another way (relative, absolute) and is not compared
+RESUME_KEYS = ("split", "train", "valid")
 
 
 @dataclass

@@ -68,3 +68,18 @@ def test_greedy_sampling_that_writes_only_silence_is_refused_and_leaves_nothing(
                            capsys)
     assert code == 2 and one_error_line(err, "--temperature", "silent")
     assert not (tmp_path / "new").exists()
+
+
+def test_the_same_data_written_another_way_resumes(tmp_path, capsys, monkeypatch):
+    """Resuming compares the split and the pieces, not how the data path was written."""
+    from tests.conftest import REPO, SCALE
+
+    (tmp_path / "tunes").mkdir()
+    for index in range(3):
+        write_tune(tmp_path / "tunes" / f"t{index}.mid", [(p + index, a, b) for p, a, b in SCALE])
+    monkeypatch.chdir(tmp_path)
+    common = ["--out", tmp_path / "run", "--config", REPO / "configs" / "tiny.yaml", "--device", "cpu"]
+    code, _, err = run_cli(["train", "music", "--data", "tunes", "--epochs", "1", *common], capsys)
+    assert code == 0, err
+    code, _, err = run_cli(["train", "music", "--data", tmp_path / "tunes", "--epochs", "2", *common], capsys)
+    assert code == 0, err
