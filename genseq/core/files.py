@@ -22,3 +22,8 @@ def find_files(paths: list[str | Path], suffixes: tuple[str, ...]) -> list[Path]
         else:
             raise GenseqError("no such file or folder", path)
     return files
+
+
+def numbered(path: Path, index: int, count: int) -> Path:
+    """The name of output `index` of `count` (_000, _001 ... before the suffix when there are several)."""
+    return path if count == 1 else path.with_name(f"{path.stem}_{index:03d}{path.suffix}")

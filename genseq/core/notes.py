@@ -86,6 +86,12 @@ def bar_positions(time_signatures, steps_per_quarter: int, steps: np.ndarray) ->
     return offset % lengths[which], bars_before[which] + offset // lengths[which]
 
 
+def dataset_path(path: str | Path) -> Path:
+    """Where save_sequences writes `path`: a name without .npz gets it appended (as numpy does)."""
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
 def save_sequences(sequences: list[NoteSequence], path: str | Path) -> Path:
     """Write a note-sequence dataset file (.npz, no pickled objects)."""
     path = Path(path)
@@ -102,7 +108,7 @@ def save_sequences(sequences: list[NoteSequence], path: str | Path) -> Path:
         "total_steps": np.array([s.total_steps for s in sequences], dtype=np.int64),
         "names": np.array([s.name for s in sequences], dtype=np.str_),
     }
-    path = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+    path = dataset_path(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)

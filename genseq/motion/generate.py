@@ -12,6 +12,7 @@ import torch
 
 from genseq.core.atomic import atomic_outputs, check_output_paths, folder_kept_only_on_success
 from genseq.core.errors import GenseqError
+from genseq.core.files import numbered
 from genseq.core.motion import MotionClip, save_clip
 from genseq.core.options import GenerateDanceOptions
 from genseq.core.paths import bundled_checkpoint
@@ -68,10 +69,6 @@ def generate_dance(options: GenerateDanceOptions, progress: Progress | None = No
     on_step = None if progress is None else (lambda done: progress(done, steps))
     return continue_dance(loaded, primer, steps, options.num_outputs, options.temperature, options.seed, on_step,
                           top_k=options.top_k)
-
-
-def numbered(path: Path, index: int, count: int) -> Path:
-    return path if count == 1 else path.with_name(f"{path.stem}_{index:03d}{path.suffix}")
 
 
 def write_dance_outputs(clips: list[MotionClip], video_out: Path | None, keypoints_out: Path | None,

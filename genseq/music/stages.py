@@ -13,7 +13,7 @@ from genseq.core.lock import run_lock
 from genseq.core.resources import check_model_memory
 from genseq.core.errors import GenseqError
 from genseq.core.files import find_files
-from genseq.core.notes import NoteSequence, load_sequences, save_sequences
+from genseq.core.notes import NoteSequence, dataset_path, load_sequences, save_sequences
 from genseq.core.atomic import check_output_paths
 from genseq.core.options import ExtractMusicOptions, TrainMusicOptions
 from genseq.core.paths import configs_dir
@@ -99,11 +99,6 @@ def extract_music(options: ExtractMusicOptions, on_file: Callable[[int, int], No
     for sequence in sequences if options.write_midi else []:
         write_midi(sequence, midi_dir / f"{sequence.name}.mid")
     return report, written
-
-
-def dataset_path(out: str | Path) -> Path:
-    out = Path(out)
-    return out if out.suffix == ".npz" else out.with_name(out.name + ".npz")
 
 
 def extract_corpus(options: ExtractMusicOptions, on_piece=None) -> tuple[int, Path]:

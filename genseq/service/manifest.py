@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from genseq.core.errors import GenseqError
+from genseq.core.files import numbered
 from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
 from genseq.service.bounded_yaml import load_bounded_yaml, read_bounded_text
 from genseq.service.files import control_character, inside_root
@@ -60,11 +61,6 @@ def row_parameters(options: type[BaseModel], name: str, drop: tuple[str, ...] = 
 MusicParameters = row_parameters(GenerateMusicOptions, "MusicParameters")
 DanceParameters = row_parameters(GenerateDanceOptions, "DanceParameters", drop=("keypoints_out",), keypoints=(
     bool, Field(False, description="also save each clip as .npz beside the video")))
-
-
-def numbered(path: Path, index: int, count: int) -> Path:
-    """The name of one of `count` outputs (as genseq.motion.generate.numbered names them)."""
-    return path if count == 1 else path.with_name(f"{path.stem}_{index:03d}{path.suffix}")
 
 
 class Job(BaseModel):
