@@ -10,7 +10,7 @@ from typing import Callable
 
 import torch
 
-from genseq.core.atomic import atomic_outputs, check_output_paths, folder_kept_only_on_success
+from genseq.core.atomic import OutputGroup, atomic_outputs, check_output_paths, folder_kept_only_on_success
 from genseq.core.errors import GenseqError
 from genseq.core.files import numbered
 from genseq.core.motion import MotionClip, save_clip
@@ -72,9 +72,10 @@ def generate_dance(options: GenerateDanceOptions, progress: Progress | None = No
 
 
 def write_dance_outputs(clips: list[MotionClip], video_out: Path | None, keypoints_out: Path | None,
-                        render_options: dict | None = None) -> list[Path]:
+                        render_options: dict | None = None, group: OutputGroup | None = None) -> list[Path]:
     """Write each clip as an H.264 skeleton video and/or a .npz keypoint clip (atomically); with several
-    clips, _000, _001 ... go before the suffixes. render_options are render_video's keyword arguments."""
+    clips, _000, _001 ... go before the suffixes. render_options are render_video's keyword arguments.
+    With a group (atomic_outputs), the files appear only when the whole group is written."""
     from genseq.motion.render import render_video
 
     options = dict(render_options or {})
@@ -84,12 +85,17 @@ def write_dance_outputs(clips: list[MotionClip], video_out: Path | None, keypoin
         raise GenseqError(f"unknown render option(s): {', '.join(unknown)} (known: {', '.join(sorted(allowed))})")
     if keypoints_out is not None and Path(keypoints_out).suffix.lower() != CLIP_SUFFIX:
         raise GenseqError("keypoints output must end in .npz", keypoints_out)
+    target = Path if group is None else group.path
     written = []
     for index, clip in enumerate(clips):
         if video_out is not None:
-            written.append(render_video(clip, numbered(Path(video_out), index, len(clips)), **options))
+            path = numbered(Path(video_out), index, len(clips))
+            render_video(clip, target(path), **options)
+            written.append(path)
         if keypoints_out is not None:
-            written.append(save_clip(clip, numbered(Path(keypoints_out), index, len(clips))))
+            path = numbered(Path(keypoints_out), index, len(clips))
+            save_clip(clip, target(path))
+            written.append(path)
     return written
 
 
@@ -136,16 +142,14 @@ def generate_and_render_dance(options: GenerateDanceOptions, progress: Progress 
 def write_and_preview(options: GenerateDanceOptions, clips: list[MotionClip], audio: Path | None = None) -> list[Path]:
     """Each clip's video (with `audio` as its sound), .npz and contact sheet, as options ask; all or
     nothing: the files appear together once every one is written. Returns them as planned_outputs."""
-    from genseq.motion.render import render_preview, render_video
+    from genseq.motion.render import render_preview
 
     out, count = Path(options.out), len(clips)
-    look = {"size": options.size, "camera": options.camera, "style": options.style}
+    look = {"size": options.size, "camera": options.camera, "style": options.style, **({"audio": audio} if audio else {})}
+    keypoints = Path(options.keypoints_out) if options.keypoints_out else None
     with atomic_outputs() as group:
-        for index, clip in enumerate(clips):
-            render_video(clip, group.path(numbered(out, index, count)), **look, **({"audio": audio} if audio else {}))
-            if options.keypoints_out:
-                save_clip(clip, group.path(numbered(Path(options.keypoints_out), index, count)))
-            if options.preview:
-                render_preview(clip, group.path(numbered(out.with_suffix(PREVIEW_SUFFIX), index, count)),
-                               camera=options.camera, style=options.style)
+        write_dance_outputs(clips, out, keypoints, look, group)
+        for index, clip in enumerate(clips if options.preview else []):
+            render_preview(clip, group.path(numbered(out.with_suffix(PREVIEW_SUFFIX), index, count)),
+                           camera=options.camera, style=options.style)
     return planned_outputs(options)
