@@ -10,7 +10,7 @@ from prefect import flow
 from flows.extract_motion import ExtractMotionParams, extract_motion_flow
 from flows.generate_dance import generate_dance_flow
 from flows.params import picked
-from flows.train_dance import TrainDanceParams, train_dance_flow
+from flows.train import TrainDanceParams, train_flow
 from genseq.core.options import GenerateDanceOptions, TrainDanceOptions
 
 DancePipelineParams = create_model(
@@ -27,8 +27,8 @@ DancePipelineParams = create_model(
 def dance_pipeline(params: DancePipelineParams = DancePipelineParams()) -> list[str]:
     work = Path(params.work_dir)
     extract_motion_flow(ExtractMotionParams(paths=params.data, out=str(work / "clips")))
-    checkpoint = train_dance_flow(TrainDanceParams(data=str(work / "clips"), out=str(work / "run"), config=params.config,
-                                                   epochs=params.epochs, max_minutes=params.max_minutes, seed=params.seed))
+    checkpoint = train_flow("dance", dance=TrainDanceParams(data=str(work / "clips"), out=str(work / "run"), config=params.config,
+                                                            epochs=params.epochs, max_minutes=params.max_minutes, seed=params.seed))
     return generate_dance_flow(GenerateDanceOptions(
         checkpoint=checkpoint, out=str(work / "dance.mp4"), seconds=params.seconds, seed=params.seed,
         temperature=params.temperature, num_outputs=params.num_outputs, keypoints_out=str(work / "dance.npz")))

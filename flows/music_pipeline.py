@@ -14,7 +14,7 @@ from prefect import flow
 from flows.extract import ExtractMusicParams, extract_music_flow
 from flows.generate import generate_music_flow
 from flows.params import picked
-from flows.train import TrainMusicParams, train_music_flow
+from flows.train import TrainMusicParams, train_flow
 from genseq.core.options import GenerateMusicOptions, TrainMusicOptions
 
 MusicPipelineParams = create_model(
@@ -33,7 +33,7 @@ def music_pipeline(params: MusicPipelineParams = MusicPipelineParams()) -> list[
     work = Path(params.work_dir)
     dataset = extract_music_flow(ExtractMusicParams(paths=params.data, out=str(work / "dataset.npz"),
                                                     steps_per_quarter=params.steps_per_quarter))
-    checkpoint = train_music_flow(TrainMusicParams(
+    checkpoint = train_flow("music", music=TrainMusicParams(
         data=dataset, out=str(work / "run"), representation=params.representation, config=params.config,
         steps_per_quarter=params.steps_per_quarter, epochs=params.epochs, max_minutes=params.max_minutes, seed=params.seed))
     return generate_music_flow(GenerateMusicOptions(

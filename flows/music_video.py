@@ -15,7 +15,7 @@ from genseq.core.options import MusicVideoOptions
 @stage_task("song", name="music-video-files")
 def music_video_task(options: dict) -> list[str]:
     from flows.progress import progress_with_total
-    from genseq.motion.to_music import make_music_video
+    from genseq.compose.dance_to_music import make_music_video
 
     validated = MusicVideoOptions.model_validate(options)
     paths = make_music_video(validated.out, validated.song, validated.seed, validated.style,

@@ -30,24 +30,24 @@ from flows.music_pipeline import music_pipeline
 from flows.music_video import music_video_flow
 from flows.render import render_music_flow
 from flows.render_dance import render_dance_flow
-from flows.train import train_music_flow
-from flows.train_dance import train_dance_flow
+from flows.eval_samples import eval_samples_flow
+from flows.train import train_flow
 
 FLOWS = {
-    "music": [music_pipeline, extract_music_flow, train_music_flow, generate_music_flow, render_music_flow],
-    "dance": [dance_pipeline, extract_motion_flow, train_dance_flow, generate_dance_flow, render_dance_flow,
-              music_video_flow],
+    "music": [music_pipeline, extract_music_flow, generate_music_flow, render_music_flow, eval_samples_flow],
+    "dance": [dance_pipeline, extract_motion_flow, generate_dance_flow, render_dance_flow, music_video_flow],
+    "models": [train_flow],
     "batch": [batch_render],
 }
 DESCRIPTIONS = {
     "music-pipeline": "Extract a dataset from MIDI, train a model, and write new pieces (MIDI, WAV, piano roll).",
     "extract-music": "MIDI files or folders to a note-sequence dataset, with a report of what was kept and why.",
-    "train-music": "Train a melody or piano-roll model; metrics per epoch in the run's artifacts.",
+    "train": "Train a music (melody, piano roll) or dance model, the domain a parameter; metrics per epoch in the run's artifacts.",
+    "eval-samples": "Generated pieces against real ones, per statistic (notes per bar, silence, entropy, intervals ...).",
     "generate-music": "New melodies or piano rolls from a model (the bundled one by default), optionally continuing a primer.",
     "render-music": "A MIDI file to WAV (fluidsynth) and a piano-roll PNG.",
     "dance-pipeline": "Extract motion clips, train a dance model, and generate new dances as skeleton videos.",
     "extract-motion": "Videos (mediapipe pose) or BVH motion capture to motion clips.",
-    "train-dance": "Train a dance model (mixture-density head, auto-conditioning).",
     "generate-dance": "New dance motion from a model (the bundled one by default) as browser-playable skeleton videos.",
     "render-dance": "A motion clip (.npz or BVH) to an H.264 skeleton video and a preview picture.",
     "music-video": "A dance on a song's beats in one MP4 with the song as its sound (a song file, or empty: a new melody).",

@@ -105,7 +105,7 @@ def cached(task_obj, options: dict):
 def extract_music_task(options: dict) -> dict:
     from flows.progress import progress_with_total
     from genseq.core.options import ExtractMusicOptions
-    from genseq.music.stages import extract_music
+    from genseq.music.extract import extract_music
 
     report, written = extract_music(ExtractMusicOptions.model_validate(options),
                                     on_file=progress_with_total("reading MIDI files and recordings"))
@@ -139,7 +139,7 @@ def render_music_task(options: dict) -> list[str]:
 def extract_motion_task(options: dict) -> list[str]:
     from flows.progress import progress_with_total
     from genseq.core.options import ExtractMotionOptions
-    from genseq.motion.data import extract_motion
+    from genseq.motion.extract import extract_motion
 
     validated = ExtractMotionOptions.model_validate(options)
     written = extract_motion(validated.paths, validated.out, validated.fps, validated.smoothing,
@@ -151,11 +151,11 @@ def extract_motion_task(options: dict) -> list[str]:
 def generate_dance_task(options: dict) -> list[str]:
     from flows.progress import progress_with_total
     from genseq.core.options import GenerateDanceOptions
-    from genseq.motion.generate import generate_and_render_dance
+    from genseq.compose.dance_to_music import make_dance
 
     validated = GenerateDanceOptions.model_validate(options)
     progress = progress_with_total(f"sampling {validated.num_outputs} dance(s) of {validated.seconds:g} s")
-    return [str(p) for p in generate_and_render_dance(validated, progress)]
+    return [str(p) for p in make_dance(validated, progress)]
 
 
 @stage_task("clip", "side_by_side", "audio", name="render-dance-files")

@@ -70,12 +70,20 @@ def say_written(paths) -> None:
         say(f"wrote {path}")
 
 
-def run_training(start, out: Path) -> None:
-    """Run a training, then say how it ended; Ctrl-C keeps the finished epochs and exits 130."""
+def run_training(domain, options: opts.TrainOptions) -> None:
+    """Resolve the run's config, say what trains, train; then say how it ended. Ctrl-C keeps the
+    finished epochs and exits 130."""
+    from genseq.core.domain import resolve_run_config
+    from genseq.model.train import train_domain
+
+    set_max_memory(options.max_memory)
+    config = resolve_run_config(domain, options.config, options.config_sets())
+    name = getattr(config, "representation", domain.kind)
+    say(f"training a {name} model ({config.model.cell}, {config.model.num_layers}x{config.model.hidden_size}) into {options.out}")
     try:
-        result = start()
+        result = train_domain(domain, options.data, options.out, config, options.device)
     except KeyboardInterrupt:
-        say(f"interrupted: finished epochs are saved in {out}; run the same command to resume")
+        say(f"interrupted: finished epochs are saved in {options.out}; run the same command to resume")
         raise typer.Exit(130)
     say(f"{result.stopped_because}; best validation loss {result.best_valid_loss:.4f} after {result.epochs_run} epochs "
         f"({result.train_seconds:.0f} s, {result.params} parameters); best checkpoint {result.best_checkpoint}")
@@ -97,7 +105,7 @@ def extract_music_cmd(
 ) -> None:
     """MIDI files and recordings (monophonic transcription on the recording's own tempo grid) to a
     note-sequence dataset, saying per file what was kept and why anything was dropped."""
-    from genseq.music.stages import extract_corpus, extract_music
+    from genseq.music.extract import extract_corpus, extract_music
 
     options = opts.ExtractMusicOptions.build(paths=[str(p) for p in paths or []], out=str(out), write_midi=write_midi, corpus=corpus,
                       voices=voices, steps_per_quarter=steps_per_quarter, program=program or [], name=name or [],
@@ -124,7 +132,7 @@ def extract_motion_cmd(
     fps: float = field(M, "fps"), smoothing: float = field(M, "smoothing"),
 ) -> None:
     """Body pose keypoints (33 BlazePose landmarks, metres) from videos (mediapipe) or motion capture (BVH)."""
-    from genseq.motion.data import extract_motion
+    from genseq.motion.extract import extract_motion
 
     options = opts.ExtractMotionOptions.build(paths=[str(p) for p in paths or []], out=str(out), fps=fps, smoothing=smoothing)
     with tqdm(unit="frame", desc="extract", disable=None) as bar:
@@ -147,16 +155,12 @@ def train_music_cmd(
     max_memory: Optional[str] = field(M, "max_memory"), device: Optional[str] = field(M, "device"),
 ) -> None:
     """Train a melody or piano-roll model; validates each epoch, keeps the best, stops early, resumes."""
-    from genseq.music.stages import resolve_music_config, train_music
+    from genseq.music.domain import MUSIC
 
-    options = opts.TrainMusicOptions.build(data=str(data), out=str(out), representation=representation, config=as_text(config),
-                      set=set_ or [], steps_per_quarter=steps_per_quarter, cell=cell, epochs=epochs,
-                      max_minutes=max_minutes, seed=seed, max_memory=max_memory, device=device)
-    set_max_memory(options.max_memory)
-    config_ = resolve_music_config(options)
-    say(f"training a {config_.representation} model ({config_.model.cell}, "
-        f"{config_.model.num_layers}x{config_.model.hidden_size}) into {out}")
-    run_training(lambda: train_music(options.data, options.out, config_, options.device), out)
+    run_training(MUSIC, opts.TrainMusicOptions.build(
+        data=str(data), out=str(out), representation=representation, config=as_text(config), set=set_ or [],
+        steps_per_quarter=steps_per_quarter, cell=cell, epochs=epochs, max_minutes=max_minutes, seed=seed,
+        max_memory=max_memory, device=device))
 
 
 M = opts.TrainDanceOptions
@@ -171,14 +175,11 @@ def train_dance_cmd(
     max_memory: Optional[str] = field(M, "max_memory"), device: Optional[str] = field(M, "device"),
 ) -> None:
     """Train the stacked model with a mixture-density head on dance clips, with auto-conditioning."""
-    from genseq.motion.data import resolve_dance_config, train_dance
+    from genseq.motion.domain import DANCE
 
-    options = opts.TrainDanceOptions.build(data=str(data), out=str(out), config=as_text(config), set=set_ or [], cell=cell, epochs=epochs,
-                      max_minutes=max_minutes, seed=seed, teacher_forcing=teacher_forcing,
-                                          max_memory=max_memory, device=device)
-    set_max_memory(options.max_memory)
-    config_ = resolve_dance_config(options)
-    run_training(lambda: train_dance(options.data, options.out, config_, options.device), out)
+    run_training(DANCE, opts.TrainDanceOptions.build(
+        data=str(data), out=str(out), config=as_text(config), set=set_ or [], cell=cell, epochs=epochs,
+        max_minutes=max_minutes, seed=seed, teacher_forcing=teacher_forcing, max_memory=max_memory, device=device))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def eval_cmd(
         from genseq.motion.evaluate import evaluate_dance
 
         return print_metrics(evaluate_dance(opts.EvalDanceOptions.build(**options.model_dump())), as_json)
-    from genseq.music.stages import evaluate_music
+    from genseq.music.evaluate import evaluate_music
 
     print_metrics(evaluate_music(options.checkpoint, options.data, options.device), as_json)
 
@@ -310,14 +311,14 @@ def generate_dance_cmd(
     style: str = field(M, "style"), music: Optional[Path] = field(M, "music"), whole_song: bool = field(M, "whole_song"),
 ) -> None:
     """New dance motion, optionally continuing your own clip or dancing to a song, as a video that plays in browsers."""
-    from genseq.motion.generate import generate_and_render_dance
+    from genseq.compose.dance_to_music import make_dance
 
     options = opts.GenerateDanceOptions.build(out=str(out), checkpoint=as_text(checkpoint), primer=as_text(primer), seconds=seconds, seed=seed,
                       temperature=temperature, top_k=top_k, top_p=top_p, num_outputs=num_outputs,
                       keypoints_out=as_text(keypoints_out), size=size, camera=camera, preview=preview, device=device,
                       style=style, music=as_text(music), whole_song=whole_song)
     with tqdm(unit="frame", desc="sample", disable=None) as bar:
-        say_written(generate_and_render_dance(options, advance_to(bar)))
+        say_written(make_dance(options, advance_to(bar)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,16 +364,67 @@ def render_dance_cmd(
 def demo_cmd(out: Path = typer.Option(Path("generated"), "--out", help="folder for everything the demo writes")) -> None:
     """The main job on the bundled models, at the same defaults as `generate`: new melodies and piano rolls
     (MIDI, WAV, PNG), a dance (MP4, PNG), and last a music video: a new melody and a dance to it in one MP4."""
-    from genseq.motion.generate import generate_and_render_dance
-    from genseq.motion.to_music import make_music_video
+    from genseq.compose.dance_to_music import make_dance, make_music_video
     from genseq.music.generate import generate_and_render
 
     for representation in ("melody", "pianoroll"):
         options = opts.GenerateMusicOptions.build(out=str(out / representation), representation=representation, bars=16,
                                                   num_outputs=2, allow_sine=True)
         say_written(generate_and_render(options))
-    say_written(generate_and_render_dance(opts.GenerateDanceOptions.build(out=str(out / "dance" / "dance.mp4"), seconds=15.0)))
+    say_written(make_dance(opts.GenerateDanceOptions.build(out=str(out / "dance" / "dance.mp4"), seconds=15.0)))
     say_written(make_music_video(out / "music-video", song=None))
+
+
+# ---------------------------------------------------------------------------------------------
+# Live
+
+stream_app = typer.Typer(no_args_is_help=True, help="Play new music without end, in real time.")
+app.add_typer(stream_app, name="stream")
+M = opts.LiveOptions
+
+
+@app.command("live")
+def live_cmd(
+    in_port: Optional[str] = field(M, "in_port"), out_port: Optional[str] = field(M, "out_port"),
+    list_ports: bool = field(M, "list_ports"), checkpoint: Optional[Path] = field(M, "checkpoint"),
+    representation: str = field(M, "representation"), tempo: Optional[float] = field(M, "tempo"),
+    gap_ms: Optional[float] = field(M, "gap_ms"), min_notes: int = field(M, "min_notes"), max_bars: int = field(M, "max_bars"),
+    temperature: float = field(M, "temperature"), top_k: Optional[int] = field(M, "top_k"),
+    top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"), channel: int = field(M, "channel"),
+    program: Optional[int] = field(M, "program"), thru: bool = field(M, "thru"),
+    temperature_cc: int = field(M, "temperature_cc"), tempo_cc: int = field(M, "tempo_cc"), panic_cc: int = field(M, "panic_cc"),
+    seconds: Optional[float] = field(M, "seconds"),
+) -> None:
+    """Call and response: play a phrase on a MIDI keyboard, and the model answers on the next bar line."""
+    from genseq.live.commands import live
+
+    options = opts.LiveOptions.build(in_port=in_port, out_port=out_port, list_ports=list_ports, checkpoint=as_text(checkpoint),
+                                     representation=representation, tempo=tempo, gap_ms=gap_ms, min_notes=min_notes,
+                                     max_bars=max_bars, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+                                     channel=channel, program=program, thru=thru, temperature_cc=temperature_cc,
+                                     tempo_cc=tempo_cc, panic_cc=panic_cc, seconds=seconds)
+    raise typer.Exit(live(options, say))
+
+
+M = opts.StreamMusicOptions
+
+
+@stream_app.command("music")
+def stream_music_cmd(
+    out_port: Optional[str] = field(M, "out_port"), list_ports: bool = field(M, "list_ports"),
+    checkpoint: Optional[Path] = field(M, "checkpoint"), representation: str = field(M, "representation"),
+    tempo: float = field(M, "tempo"), temperature: float = field(M, "temperature"), top_k: Optional[int] = field(M, "top_k"),
+    top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"), channel: int = field(M, "channel"),
+    program: Optional[int] = field(M, "program"), velocity: int = field(M, "velocity"), seconds: Optional[float] = field(M, "seconds"),
+) -> None:
+    """New melodies or piano rolls without end to a MIDI port (or the machine's sound), in constant memory."""
+    from genseq.live.commands import stream
+
+    options = opts.StreamMusicOptions.build(out_port=out_port, list_ports=list_ports, checkpoint=as_text(checkpoint),
+                                            representation=representation, tempo=tempo, temperature=temperature,
+                                            top_k=top_k, top_p=top_p, seed=seed, channel=channel, program=program,
+                                            velocity=velocity, seconds=seconds)
+    raise typer.Exit(stream(options, say))
 
 
 def register_service_commands() -> None:

@@ -1,5 +1,6 @@
 """The layers point down only: core imports nothing else of genseq, model knows no domain and no
-service, nothing in genseq imports the flows or the CLI (which sit on top)."""
+service, music and motion are siblings that never import each other (genseq/compose uses both),
+nothing in genseq imports the flows or the CLI (which sit on top)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "genseq"
 FORBIDDEN = {
     "core": ("genseq.model", "genseq.music", "genseq.motion", "genseq.service", "genseq.cli", "flows"),
     "model": ("genseq.music", "genseq.motion", "genseq.service", "genseq.cli", "flows"),
-    "music": ("genseq.motion", "genseq.service", "genseq.cli", "flows"),
-    "motion": ("genseq.service", "genseq.cli", "flows"),
+    "music": ("genseq.motion", "genseq.compose", "genseq.live", "genseq.service", "genseq.cli", "flows"),
+    "motion": ("genseq.music", "genseq.compose", "genseq.live", "genseq.service", "genseq.cli", "flows"),
+    "compose": ("genseq.live", "genseq.service", "genseq.cli", "flows"),
+    "live": ("genseq.service", "genseq.cli", "flows"),
     "service": ("genseq.cli", "flows"),
 }
 
@@ -51,6 +54,15 @@ def test_the_check_sees_a_violation(tmp_path):
     fake.mkdir(parents=True)
     (fake / "bad.py").write_text("def f():\n    from genseq.model.train import train\n")
     assert violations("core", tmp_path / "genseq") == ["genseq/core/bad.py imports genseq.model.train"]
+
+
+def test_the_check_sees_a_sideways_import(tmp_path):
+    """Motion importing music (the two domains are siblings) is caught, as music importing motion is."""
+    for importer, imported in (("motion", "genseq.music.beats"), ("music", "genseq.motion.render")):
+        fake = tmp_path / importer / "genseq" / importer
+        fake.mkdir(parents=True)
+        (fake / "sideways.py").write_text(f"import {imported}\n")
+        assert violations(importer, tmp_path / importer / "genseq") == [f"genseq/{importer}/sideways.py imports {imported}"]
 
 
 def test_no_genseq_file_over_450_lines():

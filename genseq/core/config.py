@@ -55,7 +55,7 @@ class MusicConfig(StrictModel):
     """Music: every value comes from configs/music-<representation>.yaml (the one home of the tuned
     defaults), a user's config laid over it, then --set and the shortcut flags."""
 
-    representation: Literal["melody", "pianoroll"]
+    representation: Literal["melody", "pianoroll", "onsetroll"]
     steps_per_quarter: int = Field(..., ge=1, le=24)
     model: ModelConfig
     train: TrainConfig
@@ -136,11 +136,10 @@ def parse_set(assignment: str) -> tuple[list[str], object]:
     return parts, value
 
 
-def apply_assignments(raw: dict, assignments: dict[tuple, object], sets: list[str]) -> dict:
-    """Shortcut overrides {(section or None, key): value} then each --set, onto a copy of raw."""
+def apply_sets(raw: dict, sets: list[str]) -> dict:
+    """Each section.key=value of `sets` in turn, onto a copy of raw."""
     raw = deep_merge(raw, {})
-    pairs = [([key] if section is None else [section, key], value) for (section, key), value in assignments.items()]
-    for path, value in pairs + [parse_set(text) for text in sets]:
+    for path, value in map(parse_set, sets):
         target = raw
         for part in path[:-1]:
             if not isinstance(target.get(part), dict):
@@ -152,15 +151,23 @@ def apply_assignments(raw: dict, assignments: dict[tuple, object], sets: list[st
 
 
 def resolve_config(model: type[StrictModel], default_file: Path, config_path: str | Path | None = None,
-                   assignments: dict | None = None, sets: list[str] | None = None,
-                   base_over: dict | None = None) -> StrictModel:
-    """The tuned defaults (default_file), a user's config laid over them, then overrides; validated.
-    base_over is laid on the defaults before the user's file (e.g. the representation picked by a flag)."""
-    raw = deep_merge(read_yaml_mapping(default_file), base_over or {})
+                   sets: list[str] | None = None) -> StrictModel:
+    """The one way a value is set: the tuned defaults (default_file), a user's config laid over them, then
+    each --set section.key=value (a shortcut flag is a spelled-out --set); validated."""
+    raw = read_yaml_mapping(default_file)
     if config_path is not None:
         raw = deep_merge(raw, read_yaml_mapping(config_path))
-    raw = apply_assignments(raw, assignments or {}, sets or [])
+    raw = apply_sets(raw, sets or [])
     return validate_config(raw, model, config_path or default_file)
+
+
+def chosen_value(key: str, config_path: str | Path | None, sets: list[str]) -> object:
+    """What the last --set of a top-level key, else the user's config, says of it (None: neither does);
+    e.g. the representation, which picks the tuned defaults a music run starts from."""
+    for path, value in reversed([parse_set(text) for text in sets]):
+        if path == [key]:
+            return value
+    return None if config_path is None else read_yaml_mapping(config_path).get(key)
 
 
 def config_yaml(config: StrictModel) -> str:

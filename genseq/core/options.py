@@ -17,6 +17,7 @@ from genseq.core.errors import GenseqError
 
 MAX_SEED = 2**63 - 1
 TEMPO_RANGE = (10.0, 1000.0)  # quarter notes per minute
+DEFAULT_BARS = 8  # a music piece's length when neither bars nor seconds is given
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?|mps)$")
 CORPUS_NAMES = ("bach-chorales", "oneills", "essen")
 CORPUS_PATTERN = rf"^({'|'.join(CORPUS_NAMES)})(,({'|'.join(CORPUS_NAMES)}))*$"
@@ -106,7 +107,7 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
     representation: Literal["melody", "pianoroll"] = Field("melody", description="which bundled model when no checkpoint")
     primer: Optional[str] = Field(None, description="a MIDI file, or a recording of a sung or played phrase, to continue")
     include_primer: bool = Field(False, description="start the output with the primer")
-    bars: Optional[int] = Field(None, ge=1, le=1024, description="length in bars (default 8)")
+    bars: Optional[int] = Field(None, ge=1, le=1024, description=f"length in bars (default {DEFAULT_BARS})")
     seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
     num_outputs: int = Field(1, ge=1, le=64, description="how many pieces")
     tempo: Optional[float] = Field(None, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="quarter notes per minute (default: the primer's, else 120)")
@@ -114,6 +115,16 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
     wav: bool = Field(True, description="also write a WAV of each output")
     png: bool = Field(True, description="also write a piano-roll PNG of each output")
     allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
+
+    @field_validator("bars", "seconds")
+    @classmethod
+    def bars_or_seconds(cls, value, info):
+        """Both set the length: refused together rather than one silently winning (bars come first, so
+        seconds is refused at construction; either one at an assignment)."""
+        other = "seconds" if info.field_name == "bars" else "bars"
+        if value is not None and info.data.get(other) is not None:
+            raise ValueError("--bars and --seconds both set the length; give one of them")
+        return value
 
 
 DANCE_TEMPERATURE = 1.2  # bench/dance_quality.py: with the low-pass and planted feet of decoding, closest to real
@@ -209,27 +220,32 @@ class TrainOptions(DeviceOption):
     def readable_memory(cls, value: Optional[str]) -> Optional[str]:
         return check_memory(value)
 
-    def shortcuts(self) -> dict:
-        """The shortcut flags as config overrides (section, key) -> value, unset ones left out."""
-        pairs = {("model", "cell"): self.cell, ("train", "epochs"): self.epochs,
-                 ("train", "max_minutes"): self.max_minutes, ("train", "seed"): self.seed}
+    def shortcut_values(self) -> dict:
+        """The shortcut flags that were given, as config keys: {"model.cell": "gru", ...}."""
+        pairs = {"model.cell": self.cell, "train.epochs": self.epochs, "train.max_minutes": self.max_minutes,
+                 "train.seed": self.seed}
         return {key: value for key, value in pairs.items() if value is not None}
+
+    def config_sets(self) -> list[str]:
+        """The shortcut flags spelled out as the --set they stand for, then every --set as given."""
+        return [f"{key}={value}" for key, value in self.shortcut_values().items()] + list(self.set)
 
 
 class TrainMusicOptions(TrainOptions):
-    representation: Optional[Literal["melody", "pianoroll"]] = Field(None, description="melody or pianoroll "
+    representation: Optional[Literal["melody", "pianoroll", "onsetroll"]] = Field(None, description="melody, pianoroll or onsetroll "
                                                                                        "(default: the config's, else melody)")
     steps_per_quarter: Optional[int] = Field(None, ge=1, le=24, description="grid steps per quarter note")
 
-    def shortcuts(self) -> dict:
-        return {**super().shortcuts(), **({(None, "steps_per_quarter"): self.steps_per_quarter} if self.steps_per_quarter else {})}
+    def shortcut_values(self) -> dict:
+        given = {"representation": self.representation, "steps_per_quarter": self.steps_per_quarter}
+        return {**super().shortcut_values(), **{key: value for key, value in given.items() if value is not None}}
 
 
 class TrainDanceOptions(TrainOptions):
     teacher_forcing: bool = Field(False, description="plain teacher forcing (no auto-conditioning): the freezing baseline")
 
-    def shortcuts(self) -> dict:
-        return {**super().shortcuts(), **({("train", "condition_self_steps"): 0} if self.teacher_forcing else {})}
+    def shortcut_values(self) -> dict:
+        return {**super().shortcut_values(), **({"train.condition_self_steps": 0} if self.teacher_forcing else {})}
 
 
 class ExtractMusicOptions(Options):
@@ -269,3 +285,45 @@ class EvalDanceOptions(EvalOptions, SamplingOptions):
     temperature: float = Field(DANCE_TEMPERATURE, ge=0.0, le=10.0, description=DANCE_TEMPERATURE_HELP)
     seconds: float = Field(60.0, ge=1.0, le=600.0, description="length of each generated dance")
     num_samples: int = Field(5, ge=1, le=100, description="how many dances to generate")
+
+
+# ---------------------------------------------------------------------------------------------
+# Live play and streams (genseq/live)
+
+
+class LiveMusicOptions(SamplingOptions):
+    """What `genseq live` and `genseq stream music` share: the model, how it is drawn, where it plays."""
+
+    top_p: Optional[float] = Field(0.95, gt=0.0, le=1.0, description="nucleus sampling: the smallest set of events "
+                                                                    "whose probability reaches top_p (melody)")
+    checkpoint: Optional[str] = Field(None, description="checkpoint or run folder; empty: the bundled model")
+    representation: Literal["melody", "pianoroll"] = Field("melody", description="which bundled model when no checkpoint")
+    out_port: Optional[str] = Field(None, description="MIDI output port (a name or its start), or 'synth' for FluidSynth "
+                                                      "on this machine's sound; empty: a virtual port genseq-out")
+    list_ports: bool = Field(False, description="print the MIDI ports and stop")
+    channel: int = Field(1, ge=1, le=16, description="MIDI channel played on")
+    program: Optional[int] = Field(None, ge=0, le=127, description="General MIDI program sent before playing")
+    seconds: Optional[float] = Field(None, gt=0, le=7 * 24 * 3600, description="stop after this long (default: Ctrl-C stops)")
+
+
+class LiveOptions(LiveMusicOptions):
+    """`genseq live`: call and response with a melody or piano-roll model."""
+
+    in_port: Optional[str] = Field(None, description="MIDI input port (a name or its start); empty: a virtual port genseq-in")
+    tempo: Optional[float] = Field(None, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="quarter notes per minute "
+                                                                                            "(default: estimated from the first call)")
+    gap_ms: Optional[float] = Field(None, ge=50, le=10_000, description="a call ends this long after the last key up "
+                                                                        "(default: after a bar of silence)")
+    min_notes: int = Field(1, ge=1, le=64, description="calls of fewer notes are ignored")
+    max_bars: int = Field(8, ge=1, le=32, description="the longest answer in bars (an answer is as long as its call)")
+    thru: bool = Field(False, description="also play the call's notes on the output")
+    temperature_cc: int = Field(16, ge=0, le=127, description="controller that sets the temperature (0-127: 0 to 2)")
+    tempo_cc: int = Field(17, ge=0, le=127, description="controller that sets the tempo (0-127: 60 to 200 qpm)")
+    panic_cc: int = Field(123, ge=0, le=127, description="controller that ends every note genseq plays (panic)")
+
+
+class StreamMusicOptions(LiveMusicOptions):
+    """`genseq stream music`: new music without end, in real time, in constant memory."""
+
+    tempo: float = Field(120.0, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="quarter notes per minute")
+    velocity: int = Field(80, ge=1, le=127, description="how hard each note is played")

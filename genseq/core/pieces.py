@@ -1,5 +1,5 @@
 """What a domain hands the model, with no torch in sight: encoded pieces, a source of them per
-epoch, and the representation interface melody, piano roll and dance all implement."""
+epoch, and a run's split (the domain contract itself is genseq/core/domain.py)."""
 
 from __future__ import annotations
 
@@ -25,32 +25,6 @@ class EncodedPiece:
 class PieceSource(Protocol):
     def epoch(self, rng: np.random.Generator) -> Sequence[EncodedPiece]:
         """The training pieces of one epoch (augmented with `rng` where the domain augments)."""
-
-
-class Representation(Protocol):
-    """One domain's encoding: melody, piano roll and dance implement it.
-
-    name: what the checkpoint calls it; head: the model head it needs ("categorical",
-    "bernoulli", "mdn"); input_size / value_size: model input width and one target value's size.
-    encode(item): the model inputs and targets of one piece (a NoteSequence, a MotionClip).
-    metadata() / from_metadata(): to and from the checkpoint, so a loaded model decodes as trained.
-    """
-
-    name: str
-    head: str
-
-    @property
-    def input_size(self) -> int: ...
-
-    @property
-    def value_size(self) -> int: ...
-
-    def encode(self, item: Any) -> EncodedPiece: ...
-
-    def metadata(self) -> dict: ...
-
-    @classmethod
-    def from_metadata(cls, metadata: dict) -> "Representation": ...
 
 
 class AugmentedSource:

@@ -1,5 +1,6 @@
-"""The one training loop for every domain: windows of encoded pieces, validation each epoch,
-best checkpoint kept, early stopping, gradient clipping, resumable, seeded.
+"""Training, for every domain. train_domain reads a domain's data, splits it and starts the run
+(genseq/core/domain.py says what a domain provides); train is the one loop: windows of encoded
+pieces, validation each epoch, best checkpoint kept, early stopping, gradient clipping, resumable, seeded.
 
 Resuming is exact: each epoch draws its randomness from (seed, epoch), so an interrupted
 run resumed from ``last.pt`` continues as if it had never stopped.
@@ -18,18 +19,18 @@ import torch
 from tqdm.auto import tqdm
 
 from genseq.core.atomic import ensure_writable_dir
-from genseq.core.config import ModelConfig, TrainConfig
+from genseq.core.config import TrainConfig, config_yaml
+from genseq.core.domain import Domain, marginal_output_bias
 from genseq.core.errors import GenseqError
-from genseq.core.lock import locks_run_folder
+from genseq.core.lock import locks_run_folder, run_lock
 from genseq.core.resources import check_model_memory
 from genseq.core.pieces import EncodedPiece, PieceSource
 from genseq.model import heads
-from genseq.model.checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
-from genseq.model.checkpoint import check_resume_seed
+from genseq.model.checkpoint import BEST, LAST, check_resume_seed, load_checkpoint, save_checkpoint
+from genseq.model.load import build_model
 from genseq.model.recurrent import StackedRecurrent, count_parameters, pick_device
+from genseq.model.runs import start_run
 
-
-Piece = EncodedPiece
 
 
 @dataclass
@@ -61,25 +62,6 @@ class TrainResult:
     stopped_because: str = ""
 
 
-def build_model(spec: ModelSpec | dict) -> StackedRecurrent:
-    """The model a spec (or a loaded checkpoint payload) describes; its config["model"] is the ModelConfig."""
-    fields = spec if isinstance(spec, dict) else vars(spec)
-    config = ModelConfig.model_validate(fields["config"]["model"])
-    check_model_memory(config, fields["input_size"], fields["output_size"])  # before allocating
-    return StackedRecurrent(config, fields["input_size"], fields["output_size"], fields.get("head"))
-
-
-def load_trained_model(checkpoint, kind: str, device: str | None = None) -> tuple[StackedRecurrent, dict]:
-    """The model a checkpoint of `kind` holds, on `device` (default: the GPU when there is one), and its payload."""
-    payload = load_checkpoint(checkpoint, kind=kind)
-    try:
-        model = build_model(payload)
-        model.load_state_dict(payload["state_dict"])
-    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-        raise GenseqError(f"checkpoint does not match its recorded config ({type(exc).__name__})", payload["path"]) from None
-    return model.to(pick_device(device)), payload
-
-
 def make_windows(lengths: Sequence[int], seq_len: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
     """Cut every piece into windows of at most seq_len steps at a random phase; each step once."""
     windows = []
@@ -99,7 +81,7 @@ class Batch:
     mask: torch.Tensor  # (B, T): 1 on real steps, 0 on padding
 
 
-def collate(pieces: Sequence[Piece], spans: Sequence[tuple[int, int, int]], device: torch.device) -> Batch:
+def collate(pieces: Sequence[EncodedPiece], spans: Sequence[tuple[int, int, int]], device: torch.device) -> Batch:
     """Pad windows into one batch."""
     longest = max(b - a for _, a, b in spans)
     first = pieces[spans[0][0]]
@@ -137,7 +119,7 @@ def auto_conditioned_forward(model, inputs: torch.Tensor, head: str, value_size:
 
 
 @torch.no_grad()
-def step_losses_of(model: StackedRecurrent, pieces: Sequence[Piece], head: str, device: torch.device, batch_size: int = 32):
+def step_losses_of(model: StackedRecurrent, pieces: Sequence[EncodedPiece], head: str, device: torch.device, batch_size: int = 32):
     """Per piece: the NLL of every predicted step and the argmax prediction (categorical heads)."""
     model.eval()
     order = sorted(range(len(pieces)), key=lambda i: len(pieces[i].inputs))
@@ -165,7 +147,7 @@ def train(
     spec: ModelSpec,
     train_config: TrainConfig,
     source: PieceSource,
-    valid_pieces: Sequence[Piece],
+    valid_pieces: Sequence[EncodedPiece],
     run_dir: str | Path,
     device: str | None = None,
     progress: Callable[[dict], None] | None = None,
@@ -177,7 +159,7 @@ def train(
     torch_device = pick_device(device)
     torch.manual_seed(train_config.seed)
     check_model_memory(spec.config["model"], spec.input_size, spec.output_size, train_config)
-    model = build_model(spec).to(torch_device)
+    model = build_model(vars(spec)).to(torch_device)
     if spec.initial_output_bias is not None:
         with torch.no_grad():
             model.head.bias[: len(spec.initial_output_bias)].copy_(torch.tensor(spec.initial_output_bias, dtype=torch.float32))
@@ -275,3 +257,33 @@ def run_epoch(model, optimizer, spec: ModelSpec, config: TrainConfig, source: Pi
         frames += float(batch.mask.sum())
         bar.set_postfix(loss=f"{total / frames:.3f}")
     return total / max(frames, 1.0)
+
+
+def train_domain(domain: Domain, data: str | Path, out: str | Path, config, device: str | None = None,
+                 progress: Callable[[dict], None] | None = None, show_progress: bool = True) -> TrainResult:
+    """Train on any domain's data (a file or folder): its items read and split (recorded in out/data.json,
+    the resolved config in out/config.yaml), the representation fitted to the training items, the
+    epochs augmented as the config says. An unfinished run in `out` resumes."""
+    pick_device(device)  # a device this machine lacks is refused before anything is written
+    data = Path(data)
+    if not data.exists():
+        raise GenseqError("no such data file or folder", data)
+    split = domain.load_split(data, config)
+    for item in split.dropped if show_progress else []:
+        tqdm.write(f"dropped {item['file']}: {item['reason']}")
+    if not split.train or not split.valid:
+        raise GenseqError(f"need training and validation pieces, found {len(split.train)} and {len(split.valid)}", data)
+    representation = domain.representation_for(config, split.train)
+    source = domain.training_source(representation, split.train, config)
+    valid = [representation.encode(item) for item in split.valid]
+    head, value_size = representation.head, representation.value_size
+    spec = ModelSpec(domain.kind, head, representation.input_size,
+                     heads.output_size(head, value_size, getattr(config, "mixture_components", 1)),
+                     representation.metadata(), config.model_dump(), marginal_output_bias(head, value_size, source.plain),
+                     value_size)
+    check_model_memory(config.model, spec.input_size, spec.output_size, config.train)  # before anything is written
+    with run_lock(out):
+        start_run(out, {"data": str(data), "split": split.how,
+                        **{part: [item.name for item in getattr(split, part)] for part in ("train", "valid", "test")},
+                        **domain.record(split, config), "dropped": split.dropped}, config_yaml(config))
+        return train(spec, config.train, source, valid, out, device, progress, show_progress)

@@ -11,9 +11,10 @@ from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip
 from genseq.core.options import EvalDanceOptions
 from genseq.motion import metrics
-from genseq.motion.data import load_motion_clips
+from genseq.model.load import load_model
+from genseq.motion.domain import DANCE, load_motion_clips
 from genseq.motion.encode import local_positions
-from genseq.motion.generate import continue_dance, load_dance_model
+from genseq.motion.generate import continue_dance
 from genseq.motion.skeleton import BONE_INDICES, INDEX
 
 PRIMER_SECONDS = 2.0  # length of the held-out primers evaluate_dance continues
@@ -89,18 +90,18 @@ def evaluate_dance(options: EvalDanceOptions) -> dict:
     """Generate options.num_samples dances of options.seconds from held-out primers cut from the clips in
     options.data and measure them against those clips: windowed pose speed and the freeze ratio, kinetic
     Fréchet distance, diversity, bone-length error, foot sliding. One JSON-able dict."""
-    loaded = load_dance_model(options.checkpoint, options.device)
+    loaded = load_model(options.checkpoint, DANCE, options.device)
     fps = loaded.representation.fps
     real = load_motion_clips(options.data, fps)
     primers = held_out_primers(real, options.num_samples, options.seed)
     steps = max(2, round(options.seconds * fps))
-    generated = [continue_dance(loaded, primer, steps, 1, options.temperature, options.seed + index,
-                                name=f"sample_{index:03d}", top_k=options.top_k)[0]
+    generated = [continue_dance(loaded, primer, steps, options.model_copy(update={"seed": options.seed + index}),
+                                name=f"sample_{index:03d}")[0]
                  for index, primer in enumerate(primers)]
     generated_lengths = [metrics.bone_length_error(c.positions, c.valid, BONE_INDICES) for c in generated]
     real_summary = summarise(real)
     return {
-        "checkpoint": loaded.payload["path"], "data": str(options.data), "real_clips": len(real),
+        "checkpoint": loaded.path, "data": str(options.data), "real_clips": len(real),
         "samples": options.num_samples, "seconds": options.seconds, "fps": fps, "seed": options.seed,
         "temperature": options.temperature, "primers": [p.name for p in primers],
         "window_seconds": metrics.WINDOW_SECONDS, "speed": "pose speed: joints relative to the hip midpoint, heading frame",

@@ -8,17 +8,18 @@ import inspect
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
 from genseq.core.atomic import OutputGroup, atomic_outputs, check_output_paths, folder_kept_only_on_success
 from genseq.core.errors import GenseqError
 from genseq.core.files import numbered
 from genseq.core.motion import MotionClip, save_clip
-from genseq.core.options import GenerateDanceOptions
+from genseq.core.options import GenerateDanceOptions, SamplingOptions
 from genseq.core.paths import bundled_checkpoint
-from genseq.model.runs import LoadedModel, load_model
-from genseq.model.sample import SamplingOptions, sample_continuations
-from genseq.motion.data import CLIP_SUFFIX, read_motion_file
+from genseq.model.load import LoadedModel, load_model
+from genseq.model.sampler import Sampler, sample_continuations
+from genseq.motion.domain import CLIP_SUFFIX, DANCE, read_motion_file
 from genseq.motion.encode import DanceEncoding, RootState, bone_lengths, root_state
 
 Progress = Callable[[int, int], None]
@@ -29,13 +30,23 @@ def default_dance_checkpoint() -> Path:
     return bundled_checkpoint("dance.pt")
 
 
-def load_dance_model(checkpoint: str | Path, device: str | None = None) -> LoadedModel:
-    return load_model(checkpoint, "dance", DanceEncoding.from_metadata, device)
+def sample_dance_values(loaded: LoadedModel, primer_inputs: np.ndarray, steps: int, options: SamplingOptions,
+                        num_outputs: int = 1, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """(B, steps, D) normalised values continuing a (T0, D) primer (num_outputs times) or each row of a
+    (B, T0, D) batch of primers; dimensions the training data never had stay at their mean (0)."""
+    encoding = loaded.representation
+    known = torch.ones(encoding.value_size)
+    known[encoding.unknown] = 0.0
+    known = known.to(loaded.device)
+    primer = torch.as_tensor(primer_inputs, dtype=torch.float32, device=loaded.device) * known
+    sampler = Sampler(loaded.model, "mdn", options, encoding.value_size)
+    sampled = sample_continuations(sampler, primer, lambda values, index: values * known, steps, num_outputs, progress)
+    return (sampled * known).cpu().numpy()
 
 
-def continue_dance(loaded: LoadedModel, primer: MotionClip | None, steps: int, num_outputs: int = 1,
-                   temperature: float = 1.0, seed: int = 0, progress: Callable[[int], None] | None = None,
-                   name: str = "dance", top_k: int | None = None) -> list[MotionClip]:
+def continue_dance(loaded: LoadedModel, primer: MotionClip | None, steps: int, options: SamplingOptions,
+                   num_outputs: int = 1, progress: Callable[[int], None] | None = None,
+                   name: str = "dance") -> list[MotionClip]:
     """Sample `steps` new frames after the primer (or after the training snippet stored in the checkpoint),
     starting where the primer stops; limbs keep the primer's lengths (else the training data's)."""
     encoding = loaded.representation
@@ -48,27 +59,22 @@ def continue_dance(loaded: LoadedModel, primer: MotionClip | None, steps: int, n
     else:
         start = encoding.start_values if encoding.start_values is not None else encoding.mean[None, :]
         primer_inputs, origin = encoding.normalise(start), RootState()
-    known = torch.ones(encoding.value_size)
-    known[encoding.unknown] = 0.0  # dimensions the training data never had stay at their mean (0)
-    primer_inputs = primer_inputs * known.numpy()
-    known = known.to(next(loaded.model.parameters()).device)
-    sampled = sample_continuations(loaded.model, "mdn", primer_inputs, lambda values, index: values * known, steps,
-                                   num_outputs, SamplingOptions(temperature=temperature, top_k=top_k, seed=seed), progress,
-                                   encoding.value_size)
-    return [encoding.to_clip(values, origin, lengths, f"{name}_{index:03d}")
-            for index, values in enumerate((sampled * known).cpu().numpy())]
+    sampled = sample_dance_values(loaded, primer_inputs, steps, options, num_outputs, progress)
+    return [encoding.to_clip(values, origin, lengths, f"{name}_{index:03d}") for index, values in enumerate(sampled)]
+
+
+def load_primer(loaded: LoadedModel, primer: str | None) -> MotionClip | None:
+    """The user's primer clip at the model's frame rate (None: the model starts from its training snippet)."""
+    return None if primer is None else read_motion_file(primer, loaded.representation.fps)
 
 
 def generate_dance(options: GenerateDanceOptions, progress: Progress | None = None) -> list[MotionClip]:
     """New dance clips (options.num_outputs of them, options.seconds each) continuing the primer (a video,
     BVH or .npz clip) or, without one, a snippet of the training data. Same seed, same dances."""
-    loaded = load_dance_model(options.checkpoint or default_dance_checkpoint(), options.device)
-    fps = loaded.representation.fps
-    primer = None if options.primer is None else read_motion_file(options.primer, fps)
-    steps = max(1, round(options.seconds * fps))
+    loaded = load_model(options.checkpoint or default_dance_checkpoint(), DANCE, options.device)
+    steps = max(1, round(options.seconds * loaded.representation.fps))
     on_step = None if progress is None else (lambda done: progress(done, steps))
-    return continue_dance(loaded, primer, steps, options.num_outputs, options.temperature, options.seed, on_step,
-                          top_k=options.top_k)
+    return continue_dance(loaded, load_primer(loaded, options.primer), steps, options, options.num_outputs, on_step)
 
 
 def write_dance_outputs(clips: list[MotionClip], video_out: Path | None, keypoints_out: Path | None,
@@ -127,12 +133,10 @@ def check_dance_outputs(options: GenerateDanceOptions) -> None:
 
 def generate_and_render_dance(options: GenerateDanceOptions, progress: Progress | None = None) -> list[Path]:
     """Generate, then write each dance as an H.264 video, optionally its .npz clip, and a PNG contact
-    sheet beside the video; every output is checked before sampling starts. With options.music,
-    the dances move on the song's beats and each video carries the song (genseq/motion/to_music.py)."""
+    sheet beside the video; every output is checked before sampling starts. A dance to a song
+    (options.music) is made one layer up, by genseq/compose/dance_to_song.py."""
     if options.music:
-        from genseq.motion.to_music import generate_and_render_to_music
-
-        return generate_and_render_to_music(options, progress)
+        raise GenseqError("a dance to a song is made by genseq.compose (genseq generate dance --music)", "--music")
     with folder_kept_only_on_success(Path(options.out).parent):
         check_dance_outputs(options)
         clips = generate_dance(options, progress)
@@ -145,10 +149,11 @@ def write_and_preview(options: GenerateDanceOptions, clips: list[MotionClip], au
     from genseq.motion.render import render_preview
 
     out, count = Path(options.out), len(clips)
-    look = {"size": options.size, "camera": options.camera, "style": options.style, **({"audio": audio} if audio else {})}
+    render_options = {"size": options.size, "camera": options.camera, "style": options.style,
+                      **({"audio": audio} if audio else {})}
     keypoints = Path(options.keypoints_out) if options.keypoints_out else None
     with atomic_outputs() as group:
-        write_dance_outputs(clips, out, keypoints, look, group)
+        write_dance_outputs(clips, out, keypoints, render_options, group)
         for index, clip in enumerate(clips if options.preview else []):
             render_preview(clip, group.path(numbered(out.with_suffix(PREVIEW_SUFFIX), index, count)),
                            camera=options.camera, style=options.style)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from genseq.core.errors import GenseqError
+from genseq.music.midi import MIDI_SUFFIXES
 
-MIDI_SUFFIXES = (".mid", ".midi")
 HOP = 512
 SAMPLE_RATE = 22050
 MIN_BEATS = 4          # fewer tracked beats than this: no usable beat in the song

@@ -13,23 +13,18 @@ import torch
 from genseq.core.atomic import atomic_outputs, check_output_paths, ensure_writable_dir, folder_kept_only_on_success
 from genseq.core.errors import GenseqError
 from genseq.core.notes import NoteSequence, bar_positions, steps_per_bar
-from genseq.core.options import TEMPO_RANGE, GenerateMusicOptions
+from genseq.core.options import DEFAULT_BARS, TEMPO_RANGE, GenerateMusicOptions
 from genseq.core.paths import bundled_checkpoint
-from genseq.model.runs import LoadedModel, load_model
-from genseq.model.sample import SamplingOptions, sample_continuations
-from genseq.music.encode import make_encoding
+from genseq.model.load import LoadedModel, load_model
+from genseq.model.sampler import Sampler, sample_continuations
+from genseq.music.domain import MUSIC, read_music_file
 from genseq.music.midi import write_midi
 
 Progress = Callable[[int, int], None]
-DEFAULT_BARS = 8
 
 
 def default_checkpoint(representation: str = "melody") -> Path:
     return bundled_checkpoint(f"music-{representation}.pt")
-
-
-def load_music_model(checkpoint: str | Path, device: str | None = None) -> LoadedModel:
-    return load_model(checkpoint, "music", make_encoding, device)
 
 
 def generation_steps(options: GenerateMusicOptions, spq: int, qpm: float, time_signature: tuple[int, int, int]) -> int:
@@ -51,10 +46,6 @@ def usable_tempo(qpm: float) -> float:
     return float(min(max(qpm, low), high)) if qpm and qpm == qpm else 120.0
 
 
-def sampling_of(options) -> SamplingOptions:
-    return SamplingOptions(temperature=options.temperature, top_k=options.top_k, top_p=options.top_p, seed=options.seed)
-
-
 def output_names(options: GenerateMusicOptions) -> list[str]:
     return [f"sample_{index:03d}" for index in range(options.num_outputs)]
 
@@ -69,9 +60,7 @@ def planned_outputs(options: GenerateMusicOptions) -> list[Path]:
 def sample_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
     """options.num_outputs new pieces (continuing the primer when given), named sample_NNN; nothing
     is written. Same options and seed, same pieces."""
-    from genseq.music.stages import read_music_file
-
-    loaded = load_music_model(options.checkpoint or default_checkpoint(options.representation), options.device)
+    loaded = load_model(options.checkpoint or default_checkpoint(options.representation), MUSIC, options.device)
     encoding = loaded.representation
     if options.primer is not None:
         primer = read_music_file(options.primer, encoding.steps_per_quarter)
@@ -112,8 +101,8 @@ def sample_steps(loaded: LoadedModel, primer_values: np.ndarray, first_step: int
         return torch.cat([encoding.value_vectors_torch(values), row], dim=-1)
 
     on_step = None if progress is None else (lambda done: progress(done, steps))
-    return sample_continuations(loaded.model, encoding.head, primer_inputs, next_input, steps,
-                                options.num_outputs, sampling_of(options), on_step).cpu().numpy()
+    sampler = Sampler(loaded.model, encoding.head, options)
+    return sample_continuations(sampler, primer_inputs, next_input, steps, options.num_outputs, on_step).cpu().numpy()
 
 
 def generate_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:

@@ -12,10 +12,10 @@ import numpy as np
 
 from genseq.core.errors import GenseqError
 from genseq.core.files import find_files
+from genseq.music.midi import MIDI_SUFFIXES
 
 ONSET_TOLERANCE_SECONDS = 0.05
 PITCH_TOLERANCE_CENTS = 50.0
-MIDI_SUFFIXES = (".mid", ".midi")
 
 
 @dataclass

@@ -120,7 +120,7 @@ def modules_for(jobs: list) -> list[str]:
     names = ["genseq.service.jobs"]
     music = [job.parameters for job in jobs if job.kind == "music"]
     if music:
-        names += ["genseq.music.generate", "genseq.music.render", "genseq.model.sample", "pretty_midi"]
+        names += ["genseq.music.generate", "genseq.music.render", "genseq.model.sampler", "pretty_midi"]
         names += ["soundfile", "fluidsynth"] if any(p.wav for p in music) else []
         names += ["cv2"] if any(p.png for p in music) else []
     if any(job.kind == "dance" for job in jobs):

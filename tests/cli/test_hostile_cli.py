@@ -230,14 +230,14 @@ def failing_stage(exc):
     (ValueError("embedded null byte"), "NUL byte"),
 ], ids=["memory", "torch-alloc", "enospc", "erofs", "eacces", "torch-disk", "nul-path"])
 def test_environment_failures(hostile, tmp_path, tune_file, monkeypatch, exc, problem):
-    import genseq.music.stages as stages
+    import genseq.music.extract as stages
 
     monkeypatch.setattr(stages, "extract_music", failing_stage(exc))
     hostile(["extract", "music", tune_file, "--out", tmp_path / "set.npz"], problem)
 
 
 def test_a_bug_is_one_line_and_a_log(hostile, tmp_path, tune_file, monkeypatch, private_logs):
-    import genseq.music.stages as stages
+    import genseq.music.extract as stages
 
     monkeypatch.setattr(stages, "extract_music", failing_stage(ZeroDivisionError("division by zero")))
     line = hostile(["extract", "music", tune_file, "--out", tmp_path / "set.npz"], "internal error (ZeroDivisionError", code=1)

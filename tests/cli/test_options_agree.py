@@ -93,8 +93,8 @@ FLOW_MODELS = {
     "flows.generate_dance:generate_dance_flow": opts.GenerateDanceOptions,
     "flows.render:render_music_flow": opts.RenderMusicOptions,
     "flows.render_dance:render_dance_flow": opts.RenderDanceOptions,
-    "flows.train:train_music_flow": opts.TrainMusicOptions,
-    "flows.train_dance:train_dance_flow": opts.TrainDanceOptions,
+    "flows.train:train_flow:music": opts.TrainMusicOptions,
+    "flows.train:train_flow:dance": opts.TrainDanceOptions,
     "flows.extract:extract_music_flow": opts.ExtractMusicOptions,
     "flows.extract_motion:extract_motion_flow": opts.ExtractMotionOptions,
 }
@@ -107,9 +107,9 @@ def test_each_flow_form_is_its_options_model(flow_path):
     import importlib
     import inspect
 
-    module, name = flow_path.split(":")
+    module, name, group = (flow_path.split(":") + ["params"])[:3]
     flow_obj = getattr(importlib.import_module(module), name)
-    params = inspect.signature(flow_obj.fn).parameters["params"].annotation
+    params = inspect.signature(flow_obj.fn).parameters[group].annotation
     params = getattr(importlib.import_module(module), params) if isinstance(params, str) else params
     model = FLOW_MODELS[flow_path]
     assert issubclass(params, model)

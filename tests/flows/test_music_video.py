@@ -13,8 +13,11 @@ import pytest
 from genseq.core.errors import GenseqError
 from genseq.core.ffmpeg import ffmpeg_exe
 from genseq.core.options import GenerateDanceOptions, MusicVideoOptions
-from genseq.core.paths import bundled_checkpoint
+from genseq.core.paths import assets_dir
 from tests.conftest import write_tune
+
+# assets_dir() / name, not bundled_checkpoint(name): that one raises when the file is missing, so the skip could not happen
+needs_dance_model = pytest.mark.skipif(not (assets_dir() / "dance.pt").is_file(), reason="the bundled dance model is absent")
 
 
 def test_the_flow_is_served_with_a_song_or_a_new_melody():
@@ -27,7 +30,7 @@ def test_the_flow_is_served_with_a_song_or_a_new_melody():
 
 
 def test_a_missing_song_is_one_clean_error(tmp_path):
-    from genseq.motion.to_music import generate_and_render_to_music
+    from genseq.compose.dance_to_music import generate_and_render_to_music
 
     with pytest.raises(GenseqError, match="no such file"):
         generate_and_render_to_music(GenerateDanceOptions(out=str(tmp_path / "v.mp4"), music=str(tmp_path / "song.wav")))
@@ -47,9 +50,9 @@ def streams(path) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not bundled_checkpoint("dance.pt").is_file(), reason="the bundled dance model is absent")
+@needs_dance_model
 def test_a_dance_to_a_short_song_is_one_music_video(tmp_path):
-    from genseq.motion.to_music import generate_and_render_to_music
+    from genseq.compose.dance_to_music import generate_and_render_to_music
     from genseq.music.beats import audio_seconds
 
     notes = [(60 + i % 7, i * 0.5, i * 0.5 + 0.4) for i in range(10)]  # five seconds of quarters at 120 qpm
@@ -59,7 +62,7 @@ def test_a_dance_to_a_short_song_is_one_music_video(tmp_path):
     assert written == [out, out.with_suffix(".png")]
     found = streams(out)
     assert "Video: h264" in found["text"] and "Audio: aac" in found["text"] and "yuv420p" in found["text"]
-    from genseq.motion.to_music import song_for_dance
+    from genseq.compose.dance_to_music import song_for_dance
 
     with song_for_dance(song) as (beats, wav):
         seconds = audio_seconds(wav)
@@ -70,9 +73,9 @@ def test_a_dance_to_a_short_song_is_one_music_video(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not bundled_checkpoint("dance.pt").is_file(), reason="the bundled dance model is absent")
+@needs_dance_model
 def test_without_a_song_the_music_video_dances_to_a_new_melody(tmp_path):
-    from genseq.motion.to_music import make_music_video
+    from genseq.compose.dance_to_music import make_music_video
 
     written = make_music_video(tmp_path, song=None)
     names = {p.name for p in written}

@@ -11,7 +11,9 @@ import torch
 from genseq.core.config import ModelConfig, TrainConfig
 from genseq.core.errors import GenseqError
 from genseq.model.checkpoint import FORMAT, check_resume_seed, load_checkpoint, save_checkpoint, tensor_digest
-from genseq.model.train import ModelSpec, build_model, load_trained_model, train
+from genseq.model.load import build_model, load_model
+from genseq.model.train import ModelSpec, train
+from genseq.music.domain import MUSIC
 from tests.conftest import REPO
 
 MODEL = ModelConfig(hidden_size=8, num_layers=2, dropout=0.1)
@@ -122,7 +124,7 @@ def test_a_huge_recorded_config_is_refused_before_allocating(tmp_path, monkeypat
     path = save_checkpoint(tmp_path / "huge.pt", payload)
     monkeypatch.setenv("GENSEQ_MAX_MEMORY", "1G")
     with pytest.raises(GenseqError, match="model.hidden_size: needs about"):
-        load_trained_model(path, "music", "cpu")
+        load_model(path, MUSIC, "cpu")
 
 
 def test_resuming_with_another_seed_is_refused(tmp_path):

@@ -6,7 +6,6 @@ from genseq.core.errors import GenseqError
 from genseq.model import heads
 from genseq.model.checkpoint import load_checkpoint, save_checkpoint
 from genseq.model.recurrent import StackedRecurrent
-from genseq.model.sample import SamplingOptions, sample_continuations
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
@@ -38,13 +37,9 @@ def test_step_by_step_equals_whole_sequence():
     assert torch.allclose(whole, torch.cat(steps, 1), atol=1e-5)
 
 
-def test_sampling_is_seeded_and_respects_top_k():
+def test_heads_keep_to_top_k():
     torch.manual_seed(0)
     model = StackedRecurrent(ModelConfig(hidden_size=8, num_layers=2, dropout=0.0), 4, 4)
-    one_hot = lambda v, i: torch.nn.functional.one_hot(v, 4).float()  # noqa: E731
-    run = lambda seed, k=None: sample_continuations(model, "categorical", torch.zeros(1, 4).numpy(), one_hot, 20, 3,  # noqa: E731
-                                                   SamplingOptions(temperature=1.5, top_k=k, seed=seed))
-    assert torch.equal(run(1), run(1)) and not torch.equal(run(1), run(2))
     logits = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
     assert set(heads.sample("categorical", logits.expand(200, 4), top_k=2).tolist()) <= {2, 3}
     drawn = heads.sample("bernoulli", torch.full((50, 10), 5.0), top_k=3)

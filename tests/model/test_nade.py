@@ -8,7 +8,8 @@ from genseq.core.errors import GenseqError
 from genseq.model import heads
 from genseq.model.nade import NADE
 from genseq.model.recurrent import StackedRecurrent
-from genseq.model.sample import SamplingOptions, sample_continuations
+from genseq.core.options import SamplingOptions
+from genseq.model.sampler import Sampler, sample_continuations
 
 
 def random_nade(units=5, hidden=7, seed=0) -> NADE:
@@ -71,8 +72,8 @@ def test_the_model_owns_the_joint_head_and_samples_statefully():
     targets = (torch.rand(2, 3, 6) < 0.5).float()
     assert model.step_losses("bernoulli", outputs, targets).shape == (2, 3)
     as_input = lambda values, index: torch.cat([values, torch.zeros(len(values), 2)], dim=1)  # noqa: E731
-    run = lambda seed: sample_continuations(model, "bernoulli", torch.zeros(1, 8).numpy(), as_input, 7, 3,  # noqa: E731
-                                           SamplingOptions(seed=seed))
+    run = lambda seed: sample_continuations(Sampler(model, "bernoulli", SamplingOptions(seed=seed)),  # noqa: E731
+                                            torch.zeros(1, 8).numpy(), as_input, 7, 3)
     first = run(1)
     assert first.shape == (3, 7, 6) and set(first.unique().tolist()) <= {0.0, 1.0}
     assert torch.equal(first, run(1)) and not torch.equal(first, run(2))

@@ -79,7 +79,7 @@ def test_too_few_beats_plays_at_the_target_rate():
 
 
 def test_of_several_sampled_motions_the_best_aligned_is_kept():
-    from genseq.motion.to_music import best_fit
+    from genseq.compose.dance_to_music import best_fit
     from genseq.music.beats import SongBeats
 
     music = np.arange(0.0, 20.0, 0.5)

@@ -30,7 +30,9 @@ def tiny_assets(base: Path) -> Path:
     exist, dance.pt) holding tiny models trained here in seconds (configs/tiny.yaml for music, a
     tiny dance config on synthetic BVH clips); made once per test session (shared by the service tests)."""
     from genseq.core.options import TrainDanceOptions, TrainMusicOptions
-    from genseq.music.stages import resolve_music_config, train_music
+    from genseq.core.domain import resolve_run_config
+    from genseq.model.train import train_domain
+    from genseq.music.domain import MUSIC
 
     assets = base / "tiny-assets"
     if (assets / "done").exists():
@@ -41,21 +43,21 @@ def tiny_assets(base: Path) -> Path:
         write_tune(tunes / f"tune_{index}.mid", [(pitch + index, start, end) for pitch, start, end in SCALE])
     assets.mkdir(exist_ok=True)
     for representation in ("melody", "pianoroll"):
-        config = resolve_music_config(TrainMusicOptions(data=str(tunes), out=str(base / f"tiny-run-{representation}"),
-                                                        config=str(REPO / "configs" / "tiny.yaml"),
-                                                        representation=representation))
-        result = train_music(tunes, base / f"tiny-run-{representation}", config, device="cpu", show_progress=False)
+        options = TrainMusicOptions(data=str(tunes), out=str(base / f"tiny-run-{representation}"),
+                                    config=str(REPO / "configs" / "tiny.yaml"), representation=representation)
+        config = resolve_run_config(MUSIC, options.config, options.config_sets())
+        result = train_domain(MUSIC, tunes, options.out, config, device="cpu", show_progress=False)
         os.replace(result.best_checkpoint, assets / f"music-{representation}.pt")
     if HAVE_DANCE:
         from flows.examples import example_dances
-        from genseq.motion.data import resolve_dance_config, train_dance
+        from genseq.motion.domain import DANCE
 
         config_path = base / "tiny-dance.yaml"
         config_path.write_text(TINY_DANCE_CONFIG)
         clips = example_dances(base / "tiny-dance-clips", count=3, seconds=4.0)
         options = TrainDanceOptions(data=str(clips), out=str(base / "tiny-run-dance"), config=str(config_path))
-        result = train_dance(clips, base / "tiny-run-dance", resolve_dance_config(options), device="cpu",
-                             show_progress=False)
+        result = train_domain(DANCE, clips, options.out, resolve_run_config(DANCE, options.config, options.config_sets()),
+                              device="cpu", show_progress=False)
         os.replace(result.best_checkpoint, assets / "dance.pt")
     (assets / "done").touch()
     return assets

@@ -1,4 +1,4 @@
-"""Dance to a song: generate motion (no retraining: the dance model knows nothing of music), then
+"""Dance to music, the layer above both domains: generate motion (no retraining: the dance model knows nothing of music), then
 time-warp it so its kinematic beats land on the song's beats (genseq/motion/beats.py), playing it
 faster for fast songs and slower for slow ones, and write the video with the song as its sound.
 
@@ -16,10 +16,16 @@ import numpy as np
 
 from genseq.core.motion import MotionClip
 from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
-from genseq.model.runs import LoadedModel
+from genseq.model.load import LoadedModel, load_model
 from genseq.motion.beats import (MAX_RATE, beat_alignment, beats_per_second, kinematic_beats, source_seconds_needed,
-                              tempo_rate, warp_to_beats)
-from genseq.music.beats import MIDI_SUFFIXES, SongBeats, audio_seconds, midi_beats, song_beats
+                                 tempo_rate, warp_to_beats)
+from genseq.motion.domain import DANCE
+from genseq.motion.generate import (check_dance_outputs, continue_dance, default_dance_checkpoint,
+                                    generate_and_render_dance, load_primer, write_and_preview)
+from genseq.music.beats import SongBeats, audio_seconds, midi_beats, song_beats
+from genseq.music.generate import generate_and_render
+from genseq.music.midi import MIDI_SUFFIXES
+from genseq.music.render import synthesize, write_wav
 
 Progress = Callable[[int, int], None]
 
@@ -53,12 +59,9 @@ def sample_for_song(loaded: LoadedModel, primer: MotionClip | None, seconds: flo
                     progress: Progress | None = None, candidates: int = 1) -> list[MotionClip]:
     """Enough new motion for a dance of `seconds` at the fastest play rate allowed: `candidates` clips
     for each of options.num_outputs, in one batch."""
-    from genseq.motion.generate import continue_dance
-
     steps = max(2, round(source_seconds_needed(seconds, MAX_RATE) * loaded.representation.fps))
     on_step = None if progress is None else (lambda done: progress(done, steps))
-    return continue_dance(loaded, primer, steps, options.num_outputs * candidates, options.temperature, options.seed,
-                          on_step, top_k=options.top_k)
+    return continue_dance(loaded, primer, steps, options, options.num_outputs * candidates, on_step)
 
 
 def song_rate(clip: MotionClip, beats: SongBeats) -> float:
@@ -80,24 +83,27 @@ def song_for_dance(path: str | Path) -> Iterator[tuple[SongBeats, Path]]:
     if path.suffix.lower() not in MIDI_SUFFIXES:
         yield song_beats(path), path
         return
-    from genseq.music.render import synthesize, write_wav
-
     beats = midi_beats(path)
     with tempfile.TemporaryDirectory(prefix="genseq-song-") as folder:
         wav = write_wav(synthesize(path, allow_sine=True), Path(folder) / f"{path.stem}.wav")
         yield SongBeats(beats.times, beats.qpm, audio_seconds(wav), str(path)), wav
 
 
+def make_dance(options: GenerateDanceOptions, progress: Progress | None = None) -> list[Path]:
+    """`genseq generate dance` (the CLI, the flow, batch): a dance to options.music when it names a song,
+    else a dance on its own (genseq/motion/generate.py). Returns every file written."""
+    if options.music:
+        return generate_and_render_to_music(options, progress)
+    return generate_and_render_dance(options, progress)
+
+
 def generate_and_render_to_music(options: GenerateDanceOptions, progress: Progress | None = None) -> list[Path]:
     """`genseq generate dance --music SONG`: the dances (as long as the song, or options.seconds of it with
     whole_song off) written as videos carrying the song, with their clips and previews as without music."""
-    from genseq.motion.data import read_motion_file
-    from genseq.motion.generate import check_dance_outputs, default_dance_checkpoint, load_dance_model, write_and_preview
-
     check_dance_outputs(options)
     with song_for_dance(options.music) as (beats, audio):
-        loaded = load_dance_model(options.checkpoint or default_dance_checkpoint(), options.device)
-        primer = None if options.primer is None else read_motion_file(options.primer, loaded.representation.fps)
+        loaded = load_model(options.checkpoint or default_dance_checkpoint(), DANCE, options.device)
+        primer = load_primer(loaded, options.primer)
         seconds = beats.seconds if options.whole_song else min(options.seconds, beats.seconds)
         clips = dance_to_song(loaded, primer, beats, seconds, options, progress)
         return write_and_preview(options, clips, audio)
@@ -107,8 +113,6 @@ def make_music_video(folder: str | Path, song: str | Path | None = None, seed: i
                      progress: Progress | None = None) -> list[Path]:
     """A music video in `folder`: a dance to `song`, or (song None) to a new melody from the bundled
     model (its MIDI and WAV written too): music_video.mp4 with the song as its sound, and its preview."""
-    from genseq.music.generate import generate_and_render
-
     folder = Path(folder)
     written: list[Path] = []
     if song is None:

@@ -4,14 +4,16 @@ import numpy as np
 import pytest
 import torch
 
-from genseq.core.config import DanceConfig, resolve_config
+from genseq.core.config import DanceConfig, deep_merge, read_yaml_mapping, validate_config
 from genseq.core.paths import configs_dir
 from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip, load_clip, save_clip
 from genseq.motion.bvh import read_bvh
 from genseq.motion.encode import bone_lengths
 from genseq.core.options import EvalDanceOptions, GenerateDanceOptions
-from genseq.motion.data import extract_motion, load_motion_clips, resample_clip, train_dance
+from genseq.model.train import train_domain
+from genseq.motion.domain import DANCE, load_motion_clips, resample_clip
+from genseq.motion.extract import extract_motion
 from genseq.motion.evaluate import evaluate_dance
 from genseq.motion.generate import default_dance_checkpoint, generate_dance, write_dance_outputs
 from tests.conftest import SHARED
@@ -25,12 +27,12 @@ needs_cmu = pytest.mark.skipif(
 
 def tiny_config(**train) -> DanceConfig:
     """The tuned dance config with a tiny model and a few batches laid over it."""
-    return resolve_config(DanceConfig, configs_dir() / "dance.yaml", base_over={
+    return validate_config(deep_merge(read_yaml_mapping(configs_dir() / "dance.yaml"), {
         "mixture_components": 2,
         "model": {"hidden_size": 16, "num_layers": 2, "dropout": 0.0},
         "train": {"epochs": 2, "batch_size": 4, "seq_len": 30, "max_batches_per_epoch": 2, "condition_truth_steps": 5,
                   "condition_self_steps": 5, **train},
-    })
+    }), DanceConfig)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def trained(tmp_path_factory):
     data.mkdir()
     for name in ("salsa/05.bvh", "indian/13.bvh"):
         (data / name.replace("/", "_")).symlink_to(CMU / name)
-    result = train_dance(data, root / "run", tiny_config(), device="cpu", show_progress=False)
+    result = train_domain(DANCE, data, root / "run", tiny_config(), device="cpu", show_progress=False)
     return root, data, result
 
 
@@ -121,11 +123,11 @@ def test_a_clip_too_short_to_train_on_is_refused(tmp_path):
     data.mkdir()
     save_clip(moving_clip(36), data / "short.npz")
     with pytest.raises(GenseqError, match=r"too short to train on: 1\.2 s, need 2\.0 s") as error:
-        train_dance(data / "short.npz", tmp_path / "run", tiny_config(), show_progress=False)
+        train_domain(DANCE, data / "short.npz", tmp_path / "run", tiny_config(), show_progress=False)
     assert error.value.path == data / "short.npz"
     save_clip(moving_clip(30), data / "shorter.npz")
     with pytest.raises(GenseqError, match=r"no clip is long enough to train on"):
-        train_dance(data, tmp_path / "run", tiny_config(), show_progress=False)
+        train_domain(DANCE, data, tmp_path / "run", tiny_config(), show_progress=False)
     assert not (tmp_path / "run" / "best.pt").exists()
 
 
@@ -135,7 +137,7 @@ def test_short_clips_in_a_folder_are_dropped_with_their_reason(tmp_path):
     save_clip(moving_clip(120), data / "long.npz")
     save_clip(moving_clip(150), data / "longer.npz")
     save_clip(moving_clip(36), data / "short.npz")
-    train_dance(data, tmp_path / "run", tiny_config(epochs=1), device="cpu", show_progress=False)
+    train_domain(DANCE, data, tmp_path / "run", tiny_config(epochs=1), device="cpu", show_progress=False)
     dropped = json.loads((tmp_path / "run" / "data.json").read_text())["dropped"]
     assert dropped == [{"file": str(data / "short.npz"), "reason": "too short to train on: 1.2 s, need 2.0 s"}]
 
@@ -144,7 +146,7 @@ def test_a_single_video_clip_is_split_in_time_and_trains(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     save_clip(video_like(moving_clip(150)), data / "only.npz")
-    result = train_dance(data, tmp_path / "run", tiny_config(epochs=1), device="cpu", show_progress=False)
+    result = train_domain(DANCE, data, tmp_path / "run", tiny_config(epochs=1), device="cpu", show_progress=False)
     assert "one clip" in json.loads((tmp_path / "run" / "data.json").read_text())["split"]
     clip = generate_dance(GenerateDanceOptions(checkpoint=str(result.best_checkpoint), seconds=1.0, device="cpu"))[0]
     hips = clip.positions[:, 23:25].mean(axis=1)
