@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Iterator
@@ -93,9 +94,23 @@ def read_safely(path: Path, map_location) -> object:
     except MemoryError:
         raise GenseqError("not a readable checkpoint (it asks for more memory than the machine has)", path) from None
     except Exception as exc:  # noqa: BLE001 - KeyError, IndexError, struct.error, UnpicklingError, ... from bad bytes
-        text = str(exc).strip()
-        reason = text.splitlines()[0][:160] if text else type(exc).__name__
-        raise GenseqError(f"not a readable checkpoint (truncated, corrupt or not a safe torch file: {reason})", path) from None
+        raise GenseqError(f"not a readable checkpoint: {unreadable_because(path, exc)}", path) from None
+
+
+def unreadable_because(path: Path, exc: Exception) -> str:
+    """What is wrong with a file torch cannot read safely, in our words (torch's run to paragraphs)."""
+    unsafe = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+    if unsafe:
+        return (f"it holds a Python object ({unsafe.group(1)}) where a checkpoint holds only tensors and plain values; "
+                "genseq does not load such files")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        head = b""
+    if head.startswith(b"PK"):
+        return "the torch archive is cut short or damaged (truncated or corrupt); save or copy it again"
+    return "not a torch checkpoint file (truncated, corrupt, or another kind of file)"
 
 
 def check_integrity(payload: dict, path: Path) -> None:
@@ -124,6 +139,16 @@ def load_checkpoint(path: str | Path, kind: str | None = None, map_location: str
         raise GenseqError(f"is a {payload.get('kind')} checkpoint, expected a {kind} checkpoint", path)
     payload["path"] = str(path)
     return payload
+
+
+def check_resumable(out: str | Path) -> None:
+    """A run folder about to be resumed: its last.pt, when there is one, must be a whole genseq checkpoint.
+    Called before anything is written into the folder, so a refused resume leaves it as it was."""
+    last = Path(out) / LAST
+    if last.is_dir():
+        raise GenseqError("is a folder where the run's last checkpoint belongs", last)
+    if last.exists() or last.is_symlink():
+        load_checkpoint(last)
 
 
 def recorded_seed(path: Path) -> int | None:
