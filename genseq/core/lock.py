@@ -2,9 +2,10 @@
 
 ``RUN/.lock`` is locked with ``fcntl.flock`` (non-blocking). A second process (or thread) asking
 for the same folder is refused at once with one line; the lock is the kernel's, so it goes
-away with the process that held it, even after ``kill -9`` (the file itself stays, harmless).
-The lock is re-entrant within one thread, so a domain can lock around its own bookkeeping
-(data.json) and then call the trainer, which locks again.
+away with the process that held it, even after ``kill -9``. The holder removes the file when it
+lets go (normal end, error, Ctrl-C); only a killed holder leaves it behind, and such a file, held
+by no process, blocks nothing. The lock is re-entrant within one thread, so a domain can lock
+around its own bookkeeping (data.json) and then call the trainer, which locks again.
 """
 
 from __future__ import annotations
@@ -39,16 +40,35 @@ def _acquire(folder: Path) -> None:
             return
         if any(name == key[0] for name, _ in _held):
             raise GenseqError("run folder is in use by another training in this process; wait for it or use another --out", folder)
-        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = _open_and_lock(folder / LOCK_NAME)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        _held[key] = [fd, 1]
+
+
+def _open_and_lock(path: Path) -> int:
+    """A descriptor holding the flock of the file now at `path`. A holder removes the file as it lets go:
+    a lock taken on the file it removed is no lock, so take the one now there instead."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             raise GenseqError("run folder is in use by another training (its .lock is held); wait for it or use another --out",
-                              folder) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        _held[key] = [fd, 1]
+                              path.parent) from None
+        if _is_file_at(fd, path):
+            return fd
+        os.close(fd)
+
+
+def _is_file_at(fd: int, path: Path) -> bool:
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def _release(folder: Path) -> None:
@@ -58,15 +78,22 @@ def _release(folder: Path) -> None:
         entry[1] -= 1
         if entry[1] == 0:
             del _held[key]
-            os.close(entry[0])  # closing the descriptor releases the flock
+            try:  # removed while still held, so no other process can have taken this file meanwhile
+                if _is_file_at(entry[0], folder / LOCK_NAME):
+                    os.unlink(folder / LOCK_NAME)
+            except OSError:
+                pass
+            finally:
+                os.close(entry[0])  # closing the descriptor releases the flock
 
 
 def is_locked(folder: str | Path) -> bool:
     """Whether some process holds the folder's lock (tries it without waiting)."""
     path = Path(folder) / LOCK_NAME
-    if not path.exists():
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
         return False
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return False
@@ -76,12 +103,11 @@ def is_locked(folder: str | Path) -> bool:
         os.close(fd)
 
 
-def remove_if_only_lock(folder: Path) -> None:
-    """A run folder this lock made, holding nothing but the lock file, goes again: no new file on a refusal."""
+def remove_if_empty(folder: Path) -> None:
+    """A run folder this lock made and nothing was written into goes again: no new folder on a refusal.
+    (Never a lock file: one there now belongs to another process that took the folder since.)"""
     try:
-        if [p.name for p in folder.iterdir()] == [LOCK_NAME]:
-            (folder / LOCK_NAME).unlink()
-            folder.rmdir()
+        folder.rmdir()
     except OSError:
         pass
 
@@ -89,7 +115,8 @@ def remove_if_only_lock(folder: Path) -> None:
 @contextlib.contextmanager
 def run_lock(folder: str | Path) -> Iterator[Path]:
     """Hold RUN/.lock for the block (making RUN if needed); GenseqError at once if another holds it.
-    If the block fails and the folder was made here and holds only the lock, it is removed."""
+    RUN/.lock is removed as the block ends, however it ends; if the block fails and the folder was made
+    here and is empty, the folder is removed too."""
     folder = Path(folder)
     made = not folder.exists()
     folder = ensure_writable_dir(folder)
@@ -101,7 +128,7 @@ def run_lock(folder: str | Path) -> Iterator[Path]:
     finally:
         _release(folder)
         if made and not ok and _key(folder) not in _held:
-            remove_if_only_lock(folder)
+            remove_if_empty(folder)
 
 
 def locks_run_folder(argument: str = "run_dir") -> Callable:
