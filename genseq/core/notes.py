@@ -87,8 +87,11 @@ def bar_positions(time_signatures, steps_per_quarter: int, steps: np.ndarray) ->
 
 
 def dataset_path(path: str | Path) -> Path:
-    """Where save_sequences writes `path`: a name without .npz gets it appended (as numpy does)."""
+    """Where save_sequences writes `path`: a name without .npz gets it appended (as numpy does). An
+    existing folder is refused, as every output that is a file refuses one (not written beside it)."""
     path = Path(path)
+    if path.is_dir():
+        raise GenseqError("is a folder; give a file name for this output", path)
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
