@@ -47,7 +47,7 @@ def check_output_path(target: str | Path) -> Path:
         raise GenseqError("is a folder; give a file name for this output", target)
     ensure_writable_dir(target.parent)
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".probe", dir=target.parent)
+        fd, probe = tempfile.mkstemp(prefix=temporary_affixes(target)[0], suffix=".probe", dir=target.parent)
     except OSError as exc:
         raise GenseqError(f"cannot write here ({OS_PROBLEMS.get(exc.errno) or exc.strerror or exc})", target) from None
     os.close(fd)
@@ -97,13 +97,37 @@ def write_failure(exc: BaseException, tmp: Path, target: Path) -> GenseqError | 
     return None
 
 
+def temporary_affixes(target: Path) -> tuple[str, str]:
+    """The prefix and suffix of the temporary file beside `target` (mkstemp puts 8 random characters between)."""
+    return f".{target.stem}.", f".tmp{target.suffix}"
+
+
+def longest_name_written(target: str | Path) -> str:
+    """The longest file name writing `target` atomically makes in its folder: the target's own, or its
+    temporary file's (with X for the random characters). A file system limits each name (NAME_MAX)."""
+    target = Path(target)
+    prefix, suffix = temporary_affixes(target)
+    return max(target.name, f"{prefix}XXXXXXXX{suffix}", f"{prefix}XXXXXXXX.probe", key=lambda name: len(os.fsencode(name)))
+
+
+def name_limit(folder: str | Path) -> int:
+    """The longest file name (in bytes) the file system under `folder` (or its nearest existing parent) allows."""
+    for place in [Path(folder), *Path(folder).parents]:
+        try:
+            return os.pathconf(place, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            continue
+    return 255
+
+
 def temporary_beside(target: Path) -> Path:
     """A new empty hidden file beside `target`, with its suffix (libraries pick the format from it)."""
     if target.is_dir():
         raise GenseqError("is a folder; give a file name for this output", target)
     ensure_writable_dir(target.parent)
+    prefix, suffix = temporary_affixes(target)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=target.parent)
     except OSError as exc:
         raise GenseqError(f"cannot write here ({OS_PROBLEMS.get(exc.errno) or exc.strerror or exc})", target) from None
     os.close(fd)

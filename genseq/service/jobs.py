@@ -10,6 +10,7 @@ are removed. The folders a failed job created are removed when the batch ends if
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -17,14 +18,13 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from genseq.core.atomic import atomic_write_text
+from genseq.core.atomic import atomic_write_text, name_limit
 from genseq.core.errors import GenseqError
 from genseq.core.transient import is_transient
 from genseq.service.files import content_digest, inside_root, sha256_file, stable_digest
-from genseq.service.manifest import DanceParameters, Job, MusicParameters
+from genseq.service.manifest import DanceParameters, Job, MusicParameters, record_path
 from genseq.service.results import JobResult
 
-RECORD_SUFFIX = ".genseq-job.json"
 Step = Literal["all", "generate", "audio"]
 
 
@@ -45,10 +45,6 @@ def job_checkpoint(job: Job) -> Path:
     from genseq.motion.generate import default_dance_checkpoint
 
     return default_dance_checkpoint()
-
-
-def record_path(target: Path) -> Path:
-    return target.parent / f".{target.name}{RECORD_SUFFIX}"
 
 
 def job_fingerprint(job: Job, checkpoint: Path, primer: Path | None, song: Path | None = None) -> str:
@@ -185,13 +181,23 @@ def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, ru
     except GenseqError as exc:
         result.reason = str(exc)
     except Exception as exc:  # (one row must never take the batch down)
-        result.reason = f"{type(exc).__name__}: {exc}"
+        result.reason = failure_reason(exc)
         result.transient = is_transient(exc)
     if result.status == "failed":
         result.created = [str(folder) for folder in created if folder.is_dir()]
     result.seconds = time.monotonic() - started
     result.steps = [{"step": step, "worker": result.worker, "started": began, "seconds": result.seconds}]
     return result
+
+
+def failure_reason(exc: Exception) -> str:
+    """A failure no stage put in words; a name the file system refuses says which (plan_batch refuses the
+    names it can foresee, this is for the rest)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG and exc.filename:
+        name = Path(os.fsdecode(exc.filename))
+        return (f"{name}: file name too long for the file system ({len(os.fsencode(name.name))} bytes in one name, "
+                f"at most {name_limit(name.parent)} allowed); shorten the row's output")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def start_job(job: Job, output_root: str | Path, target: Path, device: str | None, run: bool, step: Step,
@@ -253,7 +259,7 @@ def run_music(job: Job, checkpoint: Path, primer: Path | None, target: Path, dev
 def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, device: str | None,
               song: Path | None = None) -> list[Path]:
     from genseq.core.options import GenerateDanceOptions
-    from genseq.motion.generate import generate_and_render_dance
+    from genseq.compose.dance_to_music import make_dance
 
     p: DanceParameters = job.parameters
     keypoints = str(target.with_suffix(".npz")) if p.keypoints else None
@@ -261,4 +267,4 @@ def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, dev
                                          keypoints_out=keypoints,
                                          checkpoint=str(checkpoint), primer=primer and str(primer), device=device,
                                          music=song and str(song))
-    return generate_and_render_dance(options)
+    return make_dance(options)

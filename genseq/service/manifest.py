@@ -35,6 +35,7 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
+from genseq.core.atomic import longest_name_written, name_limit
 from genseq.core.errors import GenseqError
 from genseq.core.files import numbered
 from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
@@ -45,6 +46,7 @@ from genseq.service.results import JobResult
 VIDEO_SUFFIXES = (".mp4", ".mov")
 MEDIA_SUFFIXES = (".mid", ".midi", ".wav", ".png", ".gif", ".npz", *VIDEO_SUFFIXES)
 ROW_KEYS = ("kind", "checkpoint", "primer", "output")
+RECORD_SUFFIX = ".genseq-job.json"
 
 
 ROW_FIELDS = ("out", "checkpoint", "primer", "device")  # given by the row's own columns and the batch
@@ -55,7 +57,19 @@ def row_parameters(options: type[BaseModel], name: str, drop: tuple[str, ...] = 
     with their defaults and bounds, less those the row's columns and the batch give, plus `extra`."""
     fields = {key: (info.annotation, info) for key, info in options.model_fields.items()
               if key not in ROW_FIELDS + drop}
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields, **extra)
+    return create_model(name, __config__=ConfigDict(extra="forbid"), __validators__=kept_validators(options, fields),
+                        **fields, **extra)
+
+
+def kept_validators(options: type[BaseModel], fields: dict) -> dict:
+    """The options model's field validators on fields a row keeps (--bars with --seconds, say): a row is
+    refused where the options would refuse it, when the manifest is read."""
+    kept = {}
+    for name, decorator in options.__pydantic_decorators__.field_validators.items():
+        if set(decorator.info.fields) <= set(fields):
+            function = getattr(decorator.func, "__func__", decorator.func)  # unbound from the options class
+            kept[name] = field_validator(*decorator.info.fields, mode=decorator.info.mode)(classmethod(function))
+    return kept
 
 
 MusicParameters = row_parameters(GenerateMusicOptions, "MusicParameters")
@@ -121,6 +135,11 @@ class Job(BaseModel):
             return [f"{target}{os.sep}sample_{i:03d}{s}" for i in range(p.num_outputs) for s in suffixes]
         suffixes = [target.suffix] + [".npz"] * p.keypoints + [".png"] * p.preview
         return [str(numbered(target.with_suffix(s), i, p.num_outputs)) for i in range(p.num_outputs) for s in suffixes]
+
+
+def record_path(target: Path) -> Path:
+    """Where a job's record goes: beside its output (genseq.service.jobs writes and reads it)."""
+    return target.parent / f".{target.name}{RECORD_SUFFIX}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,13 +272,15 @@ def plan_batch(manifest: str | Path, output_root: str | Path) -> Plan:
     manifest = Path(manifest)
     rows = read_manifest_rows(manifest)
     base_dir = str(manifest.resolve().parent)
-    jobs, rejected, claimed = [], [], {}
+    jobs, rejected, claimed, limit = [], [], {}, name_limit(output_root)
     for raw in rows:
         number = raw.get("row", 0)
         kind, output = str(raw.get("kind") or ""), str(raw.get("output") or "")
         try:
             job = validate_row(raw, base_dir)
-            claim_outputs(job, output_root, claimed)
+            target = inside_root(output_root, job.output)
+            check_name_lengths(job, target, limit)
+            claim_outputs(job, target, output_root, claimed)
             jobs.append(job)
         except ValidationError as exc:
             rejected.append(JobResult(number, kind, output, "failed", describe_validation_error(exc)))
@@ -277,10 +298,31 @@ def validate_row(raw: dict, base_dir: str) -> Job:
     return Job.model_validate({**raw, "base_dir": base_dir})
 
 
-def claim_outputs(job: Job, output_root: str | Path, claimed: dict[str, tuple[int, str]]) -> None:
-    """Claim the job's output and every file it writes; GenseqError when an earlier row claimed one.
-    (The files are plain names beside or inside the output: only the output needs inside_root.)"""
-    target = inside_root(output_root, job.output)
+def shortened(name: str, keep: int = 24) -> str:
+    return name if len(name) <= 2 * keep + 3 else f"{name[:keep]}...{name[-keep:]}"
+
+
+def check_name_lengths(job: Job, target: Path, limit: int) -> None:
+    """Refuse a row whose output makes a name longer than the file system allows (`limit` bytes), saying
+    which: beside the output the job writes its record and temporary files, whose names are longer."""
+    for part in Path(job.output).parts[:-1]:
+        if len(os.fsencode(part)) > limit:
+            raise GenseqError(f"folder name '{shortened(part)}' is {len(os.fsencode(part))} bytes, longer than the "
+                              f"{limit} bytes the file system allows a name", job.output)
+    name = os.fsencode(target.name)
+    for path in (*job.writes(target), record_path(target)):
+        longest = longest_name_written(path)
+        excess = len(os.fsencode(longest)) - limit
+        if excess > 0:
+            raise GenseqError(f"output name is too long for the file system: the job writes '{shortened(longest)}' "
+                              f"({len(os.fsencode(longest))} bytes) and a name may have at most {limit} bytes; "
+                              f"shorten the output's name ({len(name)} bytes) to at most {max(1, len(name) - excess)}",
+                              job.output)
+
+
+def claim_outputs(job: Job, target: Path, output_root: str | Path, claimed: dict[str, tuple[int, str]]) -> None:
+    """Claim the job's output (`target`, resolved by inside_root) and every file it writes; GenseqError when an
+    earlier row claimed one. (The files are plain names beside or inside the output.)"""
     paths = [str(target), *job.writes(target)]
     for path in paths:
         if path in claimed:

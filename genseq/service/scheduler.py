@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Optional
 
+from genseq.core.atomic import ensure_writable_dir
 from genseq.core.errors import GenseqError
 from genseq.service.jobs import Step, check_job, job_steps, remove_empty_folders, run_job
 from genseq.service.manifest import Job, plan_batch
@@ -51,13 +52,13 @@ def run_batch(manifest: str | Path, output_root: str | Path, workers: int = 2, r
         raise GenseqError(f"runner must be 'process' or 'thread', got '{runner}'")
     started = time.monotonic()
     output_root = Path(output_root)
-    output_root.mkdir(parents=True, exist_ok=True)
-    plan = plan_batch(manifest, output_root)
+    plan = plan_batch(manifest, output_root)  # a refused manifest leaves no --out folder behind
     results = list(plan.rejected)
     for result in plan.rejected:
         if on_result:
             on_result(result)
     if plan.jobs:
+        ensure_writable_dir(output_root)
         results += run_jobs(plan.jobs, output_root, workers, runner, device, on_result)
     remove_empty_folders(results)
     return BatchReport(results, time.monotonic() - started, workers, runner)

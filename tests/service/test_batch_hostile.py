@@ -43,7 +43,6 @@ def test_a_yaml_bomb_is_refused_before_it_grows(tmp_path, where):
     manifest = tmp_path / "bomb.yaml"
     manifest.write_text(text)
     tracemalloc.start()
-    started = time.monotonic()
     try:
         with pytest.raises(GenseqError) as caught:
             read_manifest_rows(manifest)
@@ -52,7 +51,7 @@ def test_a_yaml_bomb_is_refused_before_it_grows(tmp_path, where):
         tracemalloc.stop()
     message = str(caught.value)
     assert message.startswith(f"{manifest}: ") and "alias" in message and "\n" not in message
-    assert time.monotonic() - started < 2 and peak < 50e6
+    assert peak < 50e6  # refused before it grew (memory, not wall time: a loaded machine is slow, not wrong)
 
 
 def test_a_yaml_bomb_on_the_command_line_is_one_line(tmp_path, capsys):
@@ -107,7 +106,7 @@ def test_a_csv_with_an_unterminated_quote_is_refused(tmp_path):
         run_batch(manifest, root, workers=1)
     message = str(caught.value)
     assert message.startswith(f"{manifest}: line 3: ") and "unterminated quote" in message, message
-    assert not any(root.iterdir())  # nothing ran
+    assert not root.exists()  # nothing ran, and no empty --out folder was made
 
 
 def test_outputs_collide_through_any_file_a_job_writes(tmp_path):
