@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -89,7 +90,7 @@ def sample(
     For the Bernoulli head, top_k caps how many units are on in one step (the most
     probable of those drawn) and top_p is ignored. For the mixture head, temperature
     sharpens the choice of component and scales its spread; top_k keeps the k most likely
-    components.
+    components and top_p the smallest set of components whose weight reaches top_p.
     """
     temperature = max(temperature, 1e-4)
     if head == "categorical":
@@ -105,10 +106,65 @@ def sample(
         return drawn
     if head == "mdn":
         log_weights, means, log_sigmas = split_mdn(outputs, value_size)
-        weights = torch.softmax(filter_logits(log_weights / temperature, top_k, None), dim=-1)
+        weights = torch.softmax(filter_logits(log_weights / temperature, top_k, top_p), dim=-1)
         chosen = torch.multinomial(weights, 1, generator=generator)  # (B, 1)
         pick = chosen.unsqueeze(-1).expand(-1, 1, value_size)
         mean, log_sigma = means.gather(1, pick).squeeze(1), log_sigmas.gather(1, pick).squeeze(1)
         noise = torch.randn(mean.shape, generator=generator, device=mean.device)
         return mean + noise * torch.exp(log_sigma) * temperature
     raise ValueError(f"unknown head {head!r}")
+
+
+# -- the prepared step's draws: numpy on the step's (B, O) outputs, random numbers given ------------
+# The same rules as `sample` above and the same random numbers (torch.multinomial draws one sample as
+# argmax(probs / q), q ~ Exp(1) from the generator, which Sampler's RandomStream hands out in order), so a
+# draw differs from `sample` only where float32 rounding of the probabilities moves a boundary.
+
+def draw_categorical(logits: np.ndarray, temperature: float, top_k: int | None, top_p: float | None,
+                     exponentials: np.ndarray) -> np.ndarray:
+    """Class indices (B,) from (B, C) logits; exponentials: (B, C) Exp(1) numbers."""
+    weights = logits / max(temperature, 1e-4)
+    classes = weights.shape[-1]
+    if top_k and top_k < classes:
+        kth = np.partition(weights, classes - top_k, axis=-1)[:, classes - top_k:classes - top_k + 1]
+        weights[weights < kth] = -np.inf
+    weights -= weights.max(axis=-1, keepdims=True)
+    np.exp(weights, out=weights)  # unnormalised probabilities: the draw below does not need their sum
+    if top_p is not None and top_p < 1.0:
+        keep_nucleus_(weights, top_p)
+    weights /= exponentials
+    return weights.argmax(axis=-1)
+
+
+def keep_nucleus_(weights: np.ndarray, top_p: float) -> None:
+    """Zero the classes outside the smallest set whose probability reaches top_p (as filter_logits).
+    Where the most likely class alone reaches top_p (a confident step: most steps of a trained melody
+    model) that is the set, found without a sort."""
+    probs = weights / weights.sum(axis=-1, keepdims=True)
+    best = probs.argmax(axis=-1)
+    if len(probs) == 1 and probs[0, best[0]] >= top_p:
+        keep = weights[0, best[0]]
+        weights[:] = 0.0
+        weights[0, best[0]] = keep
+        return
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    ranked = np.take_along_axis(probs, order, axis=-1)
+    before = np.cumsum(ranked, axis=-1) - ranked
+    drop = np.empty(weights.shape, dtype=bool)
+    np.put_along_axis(drop, order, before >= top_p, axis=-1)
+    weights[drop] = 0.0
+
+
+def draw_bernoulli(outputs: np.ndarray, temperature: float, top_k: int | None, uniforms: np.ndarray) -> np.ndarray:
+    """Binary vectors (B, K) float32 from (B, K) logits; uniforms: (B, K) U[0, 1) numbers."""
+    with np.errstate(over="ignore"):
+        probs = 1.0 / (1.0 + np.exp(-outputs / max(temperature, 1e-4)))
+    drawn = uniforms < probs
+    units = probs.shape[-1]
+    if top_k and top_k < units:
+        ranked = np.where(drawn, probs, 0.0)
+        kept = np.argpartition(-ranked, top_k - 1, axis=-1)[:, :top_k]
+        mask = np.zeros(drawn.shape, dtype=bool)
+        np.put_along_axis(mask, kept, True, axis=-1)
+        drawn &= mask
+    return drawn.astype(np.float32)

@@ -72,16 +72,25 @@ class NADE(nn.Module):
         temperature divides each unit's logit; top_k caps the units on in one step (once k are on,
         the rest stay off). The per-unit work is a few numpy operations on (B, H) arrays.
         """
-        temperature = max(float(temperature), 1e-4)
         visible_bias, hidden_bias = (part.float().cpu().numpy() for part in self.split(outputs))
         uniforms = torch.rand(visible_bias.shape, generator=generator, device=outputs.device).cpu().numpy()
-        W, V = self.W.detach().float().cpu().numpy(), self.V.detach().float().cpu().numpy()
+        drawn = self.draw(visible_bias, hidden_bias, uniforms, *self.numpy_weights(), temperature, top_k)
+        return torch.from_numpy(drawn).to(outputs.device)
+
+    def numpy_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.W.detach().float().cpu().numpy(), self.V.detach().float().cpu().numpy()
+
+    @classmethod
+    def draw(cls, visible_bias: np.ndarray, hidden_bias: np.ndarray, uniforms: np.ndarray, W: np.ndarray, V: np.ndarray,
+             temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
+        """`sample` on numpy arrays: (B, K) biases, (B, H) hidden biases and (B, K) uniforms -> (B, K) float32."""
+        temperature = max(float(temperature), 1e-4)
         drawn = np.zeros(visible_bias.shape, dtype=np.float32)
-        cap = top_k if top_k else self.units
+        cap = top_k if top_k else visible_bias.shape[-1]
         with np.errstate(over="ignore"):  # exp of a very negative logit: inf, then probability 0
             for row in range(len(drawn)):
-                self._draw_row(visible_bias[row], hidden_bias[row], uniforms[row], W, V, temperature, cap, drawn[row])
-        return torch.from_numpy(drawn).to(outputs.device)
+                cls._draw_row(visible_bias[row], hidden_bias[row], uniforms[row], W, V, temperature, cap, drawn[row])
+        return drawn
 
     @staticmethod
     def _draw_row(visible_bias, hidden_bias, uniforms, W, V, temperature, cap, drawn) -> None:
