@@ -15,14 +15,19 @@ COMMANDS = {
     ("generate", "music"): opts.GenerateMusicOptions, ("generate", "dance"): opts.GenerateDanceOptions,
     ("render", "music"): opts.RenderMusicOptions, ("render", "dance"): opts.RenderDanceOptions,
     ("eval", "dance"): opts.EvalDanceOptions,
+    ("live",): opts.LiveOptions, ("stream", "music"): opts.StreamMusicOptions,
 }
 CLI_ONLY = {"quiet", "as_json"}  # how the CLI prints, not what the operation does
 
 
-def cli_command(group: str, name: str):
+def cli_command(*names: str):
+    """The command at `genseq NAMES...` (a group's command, or a top-level one such as live)."""
     from genseq.cli import app
 
-    return typer.main.get_command(app).commands[group].commands[name]
+    command = typer.main.get_command(app)
+    for name in names:
+        command = command.commands[name]
+    return command
 
 
 def cli_params(command) -> dict:
