@@ -71,15 +71,13 @@ def say_written(paths) -> None:
 
 
 def run_training(domain, options: opts.TrainOptions) -> None:
-    """Resolve the run's config, say what trains, train; then say how it ended. Ctrl-C keeps the
-    finished epochs and exits 130."""
+    """Resolve the run's config and train (train_domain says what trains once every check has passed);
+    then say how it ended. Ctrl-C keeps the finished epochs and exits 130."""
     from genseq.core.domain import resolve_run_config
     from genseq.model.train import train_domain
 
     set_max_memory(options.max_memory)
     config = resolve_run_config(domain, options.config, options.config_sets())
-    name = getattr(config, "representation", domain.kind)
-    say(f"training a {name} model ({config.model.cell}, {config.model.num_layers}x{config.model.hidden_size}) into {options.out}")
     try:
         result = train_domain(domain, options.data, options.out, config, options.device)
     except KeyboardInterrupt:
@@ -279,7 +277,8 @@ M = opts.GenerateMusicOptions
 def generate_music_cmd(
     out: Path = field(M, "out", "--out"), checkpoint: Optional[Path] = field(M, "checkpoint"),
     representation: str = field(M, "representation"), primer: Optional[Path] = field(M, "primer"),
-    include_primer: bool = field(M, "include_primer"), temperature: float = field(M, "temperature"),
+    include_primer: bool = field(M, "include_primer"), harmonize: Optional[Path] = field(M, "harmonize"),
+    temperature: float = field(M, "temperature"),
     top_k: Optional[int] = field(M, "top_k"), top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"),
     bars: Optional[int] = field(M, "bars"), seconds: Optional[float] = field(M, "seconds"),
     num_outputs: int = field(M, "num_outputs"), tempo: Optional[float] = field(M, "tempo"),
@@ -290,9 +289,11 @@ def generate_music_cmd(
     from genseq.music.generate import generate_and_render
 
     options = opts.GenerateMusicOptions.build(out=str(out), checkpoint=as_text(checkpoint), representation=representation, primer=as_text(primer),
-                      include_primer=include_primer, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-                      bars=bars, seconds=seconds, num_outputs=num_outputs, tempo=tempo, program=program, wav=wav,
-                      png=png, allow_sine=allow_sine, device=device)
+                      include_primer=include_primer, harmonize=as_text(harmonize), temperature=temperature, top_k=top_k,
+                      top_p=top_p, seed=seed, bars=bars, seconds=seconds, num_outputs=num_outputs, tempo=tempo,
+                      program=program, wav=wav, png=png, allow_sine=allow_sine, device=device)
+    if options.harmonize is not None:
+        from genseq.music.harmonize import harmonize_and_render as generate_and_render
     with tqdm(unit="step", desc="sample", disable=None) as bar:
         say_written(generate_and_render(options, advance_to(bar)))
 
@@ -306,8 +307,9 @@ def generate_dance_cmd(
     primer: Optional[Path] = field(M, "primer"), seconds: float = field(M, "seconds"), seed: int = field(M, "seed"),
     temperature: float = field(M, "temperature"), top_k: Optional[int] = field(M, "top_k"),
     top_p: Optional[float] = field(M, "top_p"), num_outputs: int = field(M, "num_outputs"),
-    keypoints_out: Optional[Path] = field(M, "keypoints_out"), size: int = field(M, "size"),
-    camera: str = field(M, "camera"), preview: bool = field(M, "preview"), device: Optional[str] = field(M, "device"),
+    keypoints_out: Optional[Path] = field(M, "keypoints_out"), size: str = field(M, "size"),
+    fps: Optional[int] = field(M, "fps"), theme: str = field(M, "theme"), background: Optional[str] = field(M, "background"),
+    cover: bool = field(M, "cover"), camera: str = field(M, "camera"), preview: bool = field(M, "preview"), device: Optional[str] = field(M, "device"),
     style: str = field(M, "style"), music: Optional[Path] = field(M, "music"), whole_song: bool = field(M, "whole_song"),
 ) -> None:
     """New dance motion, optionally continuing your own clip or dancing to a song, as a video that plays in browsers."""
@@ -316,7 +318,7 @@ def generate_dance_cmd(
     options = opts.GenerateDanceOptions.build(out=str(out), checkpoint=as_text(checkpoint), primer=as_text(primer), seconds=seconds, seed=seed,
                       temperature=temperature, top_k=top_k, top_p=top_p, num_outputs=num_outputs,
                       keypoints_out=as_text(keypoints_out), size=size, camera=camera, preview=preview, device=device,
-                      style=style, music=as_text(music), whole_song=whole_song)
+                      style=style, music=as_text(music), whole_song=whole_song, fps=fps, theme=theme, background=background, cover=cover)
     with tqdm(unit="frame", desc="sample", disable=None) as bar:
         say_written(make_dance(options, advance_to(bar)))
 
@@ -344,16 +346,17 @@ M = opts.RenderDanceOptions
 @render_app.command("dance")
 def render_dance_cmd(
     clip: Path = field(M, "clip", argument=True), out: Optional[Path] = field(M, "out", "--out"),
-    size: int = field(M, "size"), camera: str = field(M, "camera"), background: str = field(M, "background"),
+    size: str = field(M, "size"), camera: str = field(M, "camera"), background: Optional[str] = field(M, "background"),
     side_by_side: Optional[Path] = field(M, "side_by_side"), audio: Optional[Path] = field(M, "audio"),
     preview: Optional[Path] = field(M, "preview"), style: str = field(M, "style"),
+    fps: Optional[int] = field(M, "fps"), theme: str = field(M, "theme"), cover: bool = field(M, "cover"),
 ) -> None:
     """A dance video (H.264 MP4 that plays in browsers; a shaded figure or the stick skeleton) and an optional preview."""
     from genseq.motion.render import render_dance_options
 
     say_written(render_dance_options(opts.RenderDanceOptions.build(clip=str(clip), out=as_text(out), size=size, camera=camera,
                                               background=background, side_by_side=as_text(side_by_side),
-                                              audio=as_text(audio), preview=as_text(preview), style=style)))
+                                              audio=as_text(audio), preview=as_text(preview), style=style, fps=fps, theme=theme, cover=cover)))
 
 
 # ---------------------------------------------------------------------------------------------

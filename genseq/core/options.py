@@ -14,6 +14,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from genseq.core.errors import GenseqError
+from genseq.core.looks import DEFAULT_SIZE, DEFAULT_THEME, SIZE_HELP, THEME_HELP, check_background, check_size, check_theme
 
 MAX_SEED = 2**63 - 1
 TEMPO_RANGE = (10.0, 1000.0)  # quarter notes per minute
@@ -107,6 +108,8 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
     representation: Literal["melody", "pianoroll"] = Field("melody", description="which bundled model when no checkpoint")
     primer: Optional[str] = Field(None, description="a MIDI file, or a recording of a sung or played phrase, to continue")
     include_primer: bool = Field(False, description="start the output with the primer")
+    harmonize: Optional[str] = Field(None, description="a melody (MIDI or recording) to keep as the top voice, note for "
+                                                       "note, with voices sampled under it (piano-roll model; its length)")
     bars: Optional[int] = Field(None, ge=1, le=1024, description=f"length in bars (default {DEFAULT_BARS})")
     seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
     num_outputs: int = Field(1, ge=1, le=64, description="how many pieces")
@@ -127,6 +130,18 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
         return value
 
 
+FPS_HELP = "video frames per second (30 or 60 for the platforms; default: the motion's own)"
+BACKGROUND_HELP = "behind the dancer: R,G,B, a picture or a video (default: the theme's sky and floor)"
+COVER_HELP = "also a cover picture (thumbnail, .jpg) beside each video"
+
+
+def check_look(field: str, value):
+    """Size, theme and background of a video (genseq/core/looks.py); a number of pixels is a size too."""
+    if field == "size":
+        return check_size(str(value) if isinstance(value, int) and not isinstance(value, bool) else value)
+    return check_theme(value) if field == "theme" else check_background(value)
+
+
 DANCE_TEMPERATURE = 1.2  # bench/dance_quality.py: with the low-pass and planted feet of decoding, closest to real
 DANCE_TEMPERATURE_HELP = "mixture spread (and flatness of its weights); 0 is greedy; decoding low-passes the frames"
 
@@ -142,7 +157,11 @@ class GenerateDanceOptions(SamplingOptions, DeviceOption):
     seconds: float = Field(20.0, gt=0, le=600, description="length of each dance")
     num_outputs: int = Field(1, ge=1, le=16, description="how many dances")
     keypoints_out: Optional[str] = Field(None, description="also save each clip as .npz (positions, valid, fps, joint_names)")
-    size: int = Field(512, ge=16, le=2048, description="video side in pixels")
+    size: str = Field(DEFAULT_SIZE, description=SIZE_HELP)
+    fps: Optional[int] = Field(None, ge=10, le=120, description=FPS_HELP)
+    theme: str = Field(DEFAULT_THEME, description=THEME_HELP)
+    background: Optional[str] = Field(None, description=BACKGROUND_HELP)
+    cover: bool = Field(True, description=COVER_HELP)
     camera: Literal["follow", "fixed"] = Field("follow", description="follow the dancer or a fixed camera")
     preview: bool = Field(True, description="also a PNG contact sheet beside each video")
     style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
@@ -150,6 +169,8 @@ class GenerateDanceOptions(SamplingOptions, DeviceOption):
                                                    "beats and the video carries it")
     whole_song: bool = Field(True, description="with --music: the dance lasts the whole song (--no-whole-song: "
                                                "--seconds of it)")
+
+    _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
 
 
 class MusicVideoOptions(Options):
@@ -160,6 +181,13 @@ class MusicVideoOptions(Options):
     out: str = Field("music-video", description="folder for the video (music_video.mp4), its preview and the melody")
     seed: int = Field(0, ge=0, le=MAX_SEED, description="same seed, same melody and dance")
     style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
+    size: str = Field(DEFAULT_SIZE, description=SIZE_HELP)
+    fps: Optional[int] = Field(None, ge=10, le=120, description=FPS_HELP)
+    theme: str = Field(DEFAULT_THEME, description=THEME_HELP)
+    background: Optional[str] = Field(None, description=BACKGROUND_HELP)
+    cover: bool = Field(True, description=COVER_HELP)
+
+    _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,24 +204,18 @@ class RenderMusicOptions(Options):
 class RenderDanceOptions(Options):
     clip: str = Field(..., description="a .npz clip or a BVH file")
     out: Optional[str] = Field(None, description="H.264 MP4 (default: beside the clip)")
-    size: int = Field(512, ge=16, le=2048, description="video side in pixels")
+    size: str = Field(DEFAULT_SIZE, description=SIZE_HELP)
+    fps: Optional[int] = Field(None, ge=10, le=120, description=FPS_HELP)
+    theme: str = Field(DEFAULT_THEME, description=THEME_HELP)
+    background: Optional[str] = Field(None, description=BACKGROUND_HELP)
+    cover: bool = Field(True, description=COVER_HELP)
     camera: Literal["follow", "fixed"] = Field("follow", description="follow the dancer or a fixed camera")
-    background: str = Field("20,20,24", pattern=r"^\s*\d{1,3}\s*,\s*\d{1,3}\s*,\s*\d{1,3}\s*$", description="R,G,B")
     side_by_side: Optional[str] = Field(None, description="the source video, shown left of the skeleton")
     audio: Optional[str] = Field(None, description="a sound file to mux in")
     preview: Optional[str] = Field(None, description="also a .gif or .png contact-sheet preview")
     style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
 
-    @field_validator("background")
-    @classmethod
-    def rgb_in_range(cls, value: str) -> str:
-        if not all(0 <= int(part) <= 255 for part in value.split(",")):
-            raise ValueError("R,G,B values must be 0-255")
-        return value
-
-    def background_rgb(self) -> tuple[int, int, int]:
-        red, green, blue = (int(part) for part in self.background.split(","))
-        return red, green, blue
+    _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
 
 
 # ---------------------------------------------------------------------------------------------

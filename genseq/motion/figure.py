@@ -20,6 +20,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from genseq.core.motion import MotionClip
+from genseq.core.looks import THEMES, Theme
 
 SHIFT = 4                                   # cv2 fixed point: 1/16 pixel
 ONE = 1 << SHIFT
@@ -27,29 +28,23 @@ CAMERA_SMOOTH_SECONDS = 0.6                 # sigma of the follow camera's path
 FLOOR_ROW = 0.86                            # the ground's row, as a fraction of the picture height
 HORIZON_ROW = 0.58
 GRID_METRES = 0.6
-SKIN = (150, 180, 225)                      # BGR colours
-SHIRT = (70, 110, 215)
-TROUSERS = (110, 70, 50)
-SHOES = (45, 45, 50)
 LEFT_TINT = np.array([-10.0, 20.0, 35.0])   # left limbs a little warmer, right a little cooler
 RIGHT_TINT = np.array([30.0, 5.0, -25.0])
-SKY_TOP, SKY_BOTTOM = np.array([40, 28, 24]), np.array([70, 52, 44])
-FLOOR_NEAR, FLOOR_FAR = np.array([92, 96, 104]), np.array([58, 60, 66])
 
-# (from, to, radius at from, radius at to in metres, colour, side)
+# (from, to, radius at from, radius at to in metres, the theme's colour, side)
 PARTS = [
-    ("left_hip", "left_knee", 0.085, 0.062, TROUSERS, "left"), ("left_knee", "left_ankle", 0.06, 0.045, TROUSERS, "left"),
-    ("left_ankle", "left_foot_index", 0.045, 0.035, SHOES, "left"),
-    ("right_hip", "right_knee", 0.085, 0.062, TROUSERS, "right"), ("right_knee", "right_ankle", 0.06, 0.045, TROUSERS, "right"),
-    ("right_ankle", "right_foot_index", 0.045, 0.035, SHOES, "right"),
-    ("left_hip", "right_hip", 0.1, 0.1, TROUSERS, "centre"),
-    ("chest", "pelvis", 0.12, 0.105, SHIRT, "centre"),
-    ("left_shoulder", "right_shoulder", 0.06, 0.06, SHIRT, "centre"),
-    ("neck", "head", 0.045, 0.045, SKIN, "centre"),
-    ("left_shoulder", "left_elbow", 0.058, 0.048, SHIRT, "left"), ("left_elbow", "left_wrist", 0.045, 0.034, SKIN, "left"),
-    ("left_wrist", "left_hand", 0.04, 0.03, SKIN, "left"),
-    ("right_shoulder", "right_elbow", 0.058, 0.048, SHIRT, "right"), ("right_elbow", "right_wrist", 0.045, 0.034, SKIN, "right"),
-    ("right_wrist", "right_hand", 0.04, 0.03, SKIN, "right"),
+    ("left_hip", "left_knee", 0.085, 0.062, "trousers", "left"), ("left_knee", "left_ankle", 0.06, 0.045, "trousers", "left"),
+    ("left_ankle", "left_foot_index", 0.045, 0.035, "shoes", "left"),
+    ("right_hip", "right_knee", 0.085, 0.062, "trousers", "right"), ("right_knee", "right_ankle", 0.06, 0.045, "trousers", "right"),
+    ("right_ankle", "right_foot_index", 0.045, 0.035, "shoes", "right"),
+    ("left_hip", "right_hip", 0.1, 0.1, "trousers", "centre"),
+    ("chest", "pelvis", 0.12, 0.105, "shirt", "centre"),
+    ("left_shoulder", "right_shoulder", 0.06, 0.06, "shirt", "centre"),
+    ("neck", "head", 0.045, 0.045, "skin", "centre"),
+    ("left_shoulder", "left_elbow", 0.058, 0.048, "shirt", "left"), ("left_elbow", "left_wrist", 0.045, 0.034, "skin", "left"),
+    ("left_wrist", "left_hand", 0.04, 0.03, "skin", "left"),
+    ("right_shoulder", "right_elbow", 0.058, 0.048, "shirt", "right"), ("right_elbow", "right_wrist", 0.045, 0.034, "skin", "right"),
+    ("right_wrist", "right_hand", 0.04, 0.03, "skin", "right"),
 ]
 HEAD_RADIUS = 0.105
 DERIVED = {"chest": ("left_shoulder", "right_shoulder"), "pelvis": ("left_hip", "right_hip"),
@@ -62,8 +57,9 @@ HEAD_JOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
 class Scene:
     """The whole clip laid out in pixels, ready to draw frame by frame."""
 
-    size: int
-    backdrop: np.ndarray          # (size, size, 3) sky and floor
+    width: int
+    height: int
+    backdrop: np.ndarray          # (height, width, 3) sky and floor, a picture, or the current frame of a video
     outlines: np.ndarray          # (frames, parts, 4, 2) int32 fixed-point capsule sides
     ends: np.ndarray              # (frames, parts, 2, 2) int32 fixed-point end centres
     radii: np.ndarray             # (frames, parts, 2) int32 fixed-point end radii
@@ -75,6 +71,8 @@ class Scene:
     scale: float                  # pixels per metre
     floor_y: int                  # pixel row of the ground
     shadow: np.ndarray            # (frames, 3) centre x pixel, half width pixel, strength 0..1
+    grid: tuple[int, int, int] | None = None   # BGR floor lines; None: no lines (a picture behind the figure)
+    head_colours: tuple = ((105, 126, 157), (171, 195, 231))   # BGR shade and light of the head
 
 
 def joint_tracks(clip: MotionClip) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -112,26 +110,36 @@ def camera_path(where: dict, ok: dict, fps: float, frames: int) -> np.ndarray:
     return gaussian_filter1d(x, CAMERA_SMOOTH_SECONDS * fps, mode="nearest")
 
 
-def backdrop(size: int, floor_top: int, background: tuple[int, int, int] | None = None) -> np.ndarray:
-    """Sky fading down to the horizon (or one flat BGR colour), then the floor lightening towards the viewer."""
-    picture = np.empty((size, size, 3), dtype=np.uint8)
+def bgr_of(rgb) -> np.ndarray:
+    return np.array(rgb[::-1], dtype=np.float64)
+
+
+def backdrop(width: int, height: int, floor_top: int, theme: Theme, flat: tuple[int, int, int] | None = None) -> np.ndarray:
+    """The theme's sky fading down to the horizon (or one flat BGR colour), then its floor lightening
+    towards the viewer."""
+    picture = np.empty((height, width, 3), dtype=np.uint8)
     sky = np.linspace(0, 1, floor_top)[:, None]
-    top, bottom = (SKY_TOP, SKY_BOTTOM) if background is None else (np.array(background), np.array(background))
+    top, bottom = (bgr_of(theme.sky_top), bgr_of(theme.sky_bottom)) if flat is None else (np.array(flat), np.array(flat))
     picture[:floor_top] = (top * (1 - sky) + bottom * sky).astype(np.uint8)[:, None, :]
-    ground = np.linspace(0, 1, size - floor_top)[:, None] ** 0.7
-    picture[floor_top:] = (FLOOR_FAR * (1 - ground) + FLOOR_NEAR * ground).astype(np.uint8)[:, None, :]
+    ground = np.linspace(0, 1, height - floor_top)[:, None] ** 0.7
+    near, far = bgr_of(theme.floor_near), bgr_of(theme.floor_far)
+    picture[floor_top:] = (far * (1 - ground) + near * ground).astype(np.uint8)[:, None, :]
     return picture
 
 
-def shadow_sprite(width: int, height: int) -> np.ndarray:
-    """(height, width) float32 0..1: a soft ellipse."""
-    sprite = np.zeros((height, width), dtype=np.float32)
-    cv2.ellipse(sprite, (width // 2, height // 2), (width // 3, height // 3), 0, 0, 360, 1.0, -1, cv2.LINE_AA)
-    return cv2.GaussianBlur(sprite, (0, 0), width / 12)
+def framing_scale(width: int, height: int, top: float, ground: float, reach: float) -> float:
+    """Pixels per metre: the whole body (ground to the top of the head) fits the height above the floor
+    row, and its reach either side of the camera fits the width; a wide frame leaves room to move."""
+    return min(height * (FLOOR_ROW - 0.08) / max(top - ground, 0.5), width * 0.42 / max(float(reach), 0.4))
 
 
-def build_scene(clip: MotionClip, size: int, background: tuple[int, int, int] | None = None,
-                camera: str = "follow") -> Scene:
+def build_scene(clip: MotionClip, width: int, height: int | None = None, background: tuple[int, int, int] | None = None,
+                camera: str = "follow", theme: Theme | None = None, picture: np.ndarray | None = None) -> Scene:
+    """The clip laid out in a width x height picture (height None: square). background: one flat BGR
+    colour for the sky; picture: a (height, width, 3) BGR picture behind the figure instead of sky and
+    floor (no floor lines then)."""
+    height = width if height is None else height
+    theme = theme or THEMES["night"]
     where, ok = joint_tracks(clip)
     frames = clip.num_frames
     camera_x = camera_path(where, ok, clip.fps, frames)
@@ -142,11 +150,11 @@ def build_scene(clip: MotionClip, size: int, background: tuple[int, int, int] | 
     ground = float(np.percentile(points[:, 1], 1))
     top = float(np.percentile(points[:, 1], 99.5)) + HEAD_RADIUS
     reach = max((float(np.abs(where[n][ok[n], 0] - camera_x[ok[n]]).max()) for n in where if ok[n].any()), default=1.0)
-    scale = min(size * (FLOOR_ROW - 0.08) / max(top - ground, 0.5), size * 0.42 / max(float(reach), 0.4))
-    floor_y = int(round(size * FLOOR_ROW))
+    scale = framing_scale(width, height, top, ground, reach)
+    floor_y = int(round(height * FLOOR_ROW))
 
     def pixels(xyz: np.ndarray) -> np.ndarray:
-        x = (xyz[:, 0] - camera_x) * scale + size / 2
+        x = (xyz[:, 0] - camera_x) * scale + width / 2
         y = floor_y - (xyz[:, 1] - ground) * scale
         return np.stack([x, y], axis=1)
 
@@ -164,8 +172,10 @@ def build_scene(clip: MotionClip, size: int, background: tuple[int, int, int] | 
         shown[:, k] = ok[a] & ok[b]
         depth[:, k] = (where[a][:, 2] + where[b][:, 2]) / 2
         tint = LEFT_TINT if side == "left" else (RIGHT_TINT if side == "right" else 0.0)
-        base[:, k] = np.clip(np.array(colour) + tint, 0, 255)
-    centre_z = np.nanmedian(np.where(shown, depth, np.nan), axis=1, keepdims=True) if shown.any() else depth[:, :1]
+        base[:, k] = np.clip(bgr_of(getattr(theme, colour)) + tint, 0, 255)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames with no part shown: NaN, zeroed below
+        centre_z = np.nanmedian(np.where(shown, depth, np.nan), axis=1, keepdims=True) if shown.any() else depth[:, :1]
     behind = np.clip((np.nan_to_num(centre_z) - depth) / 0.3, 0, 1)   # parts 30 cm behind the body: dimmest
     colours = base * (1 - 0.35 * behind[..., None])
     order = np.argsort(depth + np.arange(count) * 1e-4, axis=1, kind="stable")
@@ -173,8 +183,16 @@ def build_scene(clip: MotionClip, size: int, background: tuple[int, int, int] | 
     head_xy = pixels(where["head"]) if "head" in where else np.zeros((frames, 2))
     head_r = np.where(ok.get("head", np.zeros(frames, bool)), HEAD_RADIUS * scale, 0.0)
     head = np.concatenate([head_xy, head_r[:, None]], axis=1)
-    return Scene(size, backdrop(size, int(size * HORIZON_ROW), background), fixed(outlines), fixed(ends), fixed(radii), shown, order,
-                 colours, fixed(head), camera_x, scale, floor_y, shadow_track(where, ok, pixels, ground, scale, frames))
+    behind_figure = picture if picture is not None else backdrop(width, height, int(height * HORIZON_ROW), theme, background)
+    grid = None if picture is not None else tuple(int(c) for c in np.clip(bgr_of(theme.floor_near) + 12, 0, 255))
+    return Scene(width, height, behind_figure, fixed(outlines), fixed(ends), fixed(radii), shown, order, colours, fixed(head),
+                 camera_x, scale, floor_y, shadow_track(where, ok, pixels, ground, scale, frames), grid,
+                 head_colours(theme))
+
+
+def head_colours(theme: Theme) -> tuple[tuple, tuple]:
+    skin = bgr_of(theme.skin)
+    return tuple(int(c * (1 - SHADE)) for c in skin), tuple(int(c + (255 - c) * SHINE) for c in skin)
 
 
 def shadow_track(where, ok, pixels, ground: float, scale: float, frames: int) -> np.ndarray:
@@ -246,20 +264,23 @@ def strokes(scene: Scene) -> Strokes:
 
 def draw_floor(canvas: np.ndarray, scene: Scene, camera_x: float) -> None:
     """Floor lines running towards the horizon, sliding as the camera moves."""
-    size, horizon = scene.size, int(scene.size * HORIZON_ROW)
+    if scene.grid is None:
+        return
+    width, height, horizon = scene.width, scene.height, int(scene.height * HORIZON_ROW)
     spacing = GRID_METRES * scene.scale * 0.35
-    colour = tuple(int(c) for c in FLOOR_NEAR + 12)
-    first = int(np.floor((camera_x * scene.scale * 0.35 - size / 2) / spacing)) - 1
-    for k in range(first, first + int(size / spacing) + 3):
+    first = int(np.floor((camera_x * scene.scale * 0.35 - width / 2) / spacing)) - 1
+    for k in range(first, first + int(width / spacing) + 3):
         offset = k * GRID_METRES * scene.scale - camera_x * scene.scale
-        bottom, top = size / 2 + offset * 1.8, size / 2 + offset * 0.35
-        if min(bottom, top) < size and max(bottom, top) > 0:  # only the lines that cross the picture
-            cv2.line(canvas, (int(bottom * ONE), size * ONE), (int(top * ONE), horizon * ONE), colour, 1, cv2.LINE_AA, SHIFT)
+        bottom, top = width / 2 + offset * 1.8, width / 2 + offset * 0.35
+        if min(bottom, top) < width and max(bottom, top) > 0:  # only the lines that cross the picture
+            cv2.line(canvas, (int(bottom * ONE), height * ONE), (int(top * ONE), horizon * ONE), scene.grid, 1,
+                     cv2.LINE_AA, SHIFT)
 
 
 def draw_shadow(canvas: np.ndarray, scene: Scene, centre: float, half: float, strength: float) -> None:
     """A soft shadow under the feet: three nested ellipses, darker towards the middle."""
-    floor = scene.backdrop[min(scene.floor_y, scene.size - 1), 0].astype(np.float64)
+    column = int(min(max(centre, 0), scene.width - 1))
+    floor = scene.backdrop[min(scene.floor_y, scene.height - 1), column].astype(np.float64)
     depth = max(2.0, scene.scale * 0.06)
     for ring, fraction in enumerate((1.0, 0.75, 0.5)):
         colour = tuple(int(c) for c in floor * (1 - 0.22 * (ring + 1) * strength))
@@ -285,33 +306,46 @@ def draw_figure(canvas: np.ndarray, scene: Scene, lines: Strokes, frame: int) ->
         cv2.circle(canvas, b, rb, dark[part], -1, cv2.LINE_AA, SHIFT)
         cv2.line(canvas, ridge[part][0], ridge[part][1], light[part], width[part], cv2.LINE_8, SHIFT)  # inside the limb, low contrast: no anti-aliasing needed
         if part == NECK:
-            draw_head(canvas, scene.head[frame].tolist())
+            draw_head(canvas, scene.head[frame].tolist(), scene.head_colours)
     return canvas
 
 
 NECK = next(k for k, part in enumerate(PARTS) if part[1] == "head")
-HEAD_DARK = tuple(int(c * (1 - SHADE)) for c in SKIN)
-HEAD_LIGHT = tuple(int(c + (255 - c) * SHINE) for c in SKIN)
 
 
-def draw_head(canvas: np.ndarray, head: list) -> None:
+def draw_head(canvas: np.ndarray, head: list, colours: tuple) -> None:
     x, y, radius = head
     if radius <= 0:
         return
-    cv2.circle(canvas, (x, y), radius, HEAD_DARK, -1, cv2.LINE_AA, SHIFT)
+    dark, light = colours
+    cv2.circle(canvas, (x, y), radius, dark, -1, cv2.LINE_AA, SHIFT)
     cv2.circle(canvas, (int(x + LIGHT[0] * radius * 0.35), int(y + LIGHT[1] * radius * 0.35)), int(radius * 0.62),
-               HEAD_LIGHT, -1, cv2.LINE_AA, SHIFT)
+               light, -1, cv2.LINE_AA, SHIFT)
 
 
 def figure_frames(clip: MotionClip, size: int, frame_indices: np.ndarray, reuse_buffer: bool = False,
-                  background: tuple[int, int, int] | None = None, camera: str = "follow") -> Iterator[np.ndarray]:
-    """Yield (size, size, 3) BGR pictures of the figure at the given clip frames (background: a flat BGR
-    colour instead of the sky; camera fixed: one view for the whole clip); reuse_buffer: one array
-    redrawn each time."""
-    scene = build_scene(clip, size, background, camera)
+                  background: tuple[int, int, int] | None = None, camera: str = "follow", height: int | None = None,
+                  theme: Theme | None = None, behind: np.ndarray | Iterator[np.ndarray] | None = None) -> Iterator[np.ndarray]:
+    """Yield (height, size, 3) BGR pictures of the figure at the given clip frames (height None: square).
+
+    background: a flat BGR colour instead of the sky; behind: one BGR picture of the frame's size, or an
+    iterator of them (a video, one per output frame), instead of sky and floor; camera fixed: one view for
+    the whole clip; reuse_buffer: one array redrawn each time (and not redrawn when a frame repeats).
+    """
+    height = size if height is None else height
+    moving = behind is not None and not isinstance(behind, np.ndarray)
+    first_behind = next(behind) if moving else behind
+    scene = build_scene(clip, size, height, background, camera, theme, first_behind)
     lines = strokes(scene)
-    canvas = np.empty((size, size, 3), dtype=np.uint8)
-    for index in np.asarray(frame_indices).tolist():
+    canvas = np.empty((height, size, 3), dtype=np.uint8)
+    previous = None
+    for number, index in enumerate(np.asarray(frame_indices).tolist()):
+        if moving and number:
+            scene.backdrop = next(behind)
+        elif reuse_buffer and index == previous:
+            yield canvas  # a repeated clip frame (a higher output rate): the same picture
+            continue
         if not reuse_buffer:
-            canvas = np.empty((size, size, 3), dtype=np.uint8)
+            canvas = np.empty((height, size, 3), dtype=np.uint8)
+        previous = index
         yield draw_figure(canvas, scene, lines, index)

@@ -1,5 +1,6 @@
-"""The source video beside a rendered picture (`render dance --side-by-side`): its frames, resized to
-the picture's height and picked by time, left of each picture."""
+"""Other pictures in a dance video: the source video beside it (`render dance --side-by-side`: its frames
+resized to the picture's height, picked by time, left of each picture), and a picture or a video behind
+the dancer (`--background`: scaled to cover the frame and cut to it; a shorter video loops)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import cv2
 import numpy as np
 
 from genseq.core.errors import GenseqError
-
 
 
 class SourceVideo:
@@ -58,3 +58,54 @@ def beside_source(frames: Iterator[np.ndarray], source: SourceVideo, fps: float)
         both[:, :source.width] = source.frame_at(number / fps, fps)
         both[:, source.width:] = skeleton
         yield both
+
+
+def fill_frame(picture: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The picture scaled to cover width x height and cut to it about its centre (no bars, no stretching)."""
+    rows, columns = picture.shape[:2]
+    scale = max(width / columns, height / rows)
+    size = (max(width, round(columns * scale)), max(height, round(rows * scale)))
+    resized = cv2.resize(picture, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    top, left = (size[1] - height) // 2, (size[0] - width) // 2
+    return np.ascontiguousarray(resized[top:top + height, left:left + width])
+
+
+def read_picture(path: str | Path, width: int, height: int) -> np.ndarray:
+    """A picture file as a BGR array filling width x height."""
+    picture = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if picture is None:
+        raise GenseqError("cannot read this picture (for the background)", path)
+    return fill_frame(picture, width, height)
+
+
+def background_frames(path: str | Path, width: int, height: int, fps: float, count: int) -> Iterator[np.ndarray]:
+    """`count` frames of a video filling width x height, picked by time at `fps`; a shorter video loops.
+    The video is opened (and a bad one refused) before the first frame is asked for."""
+    capture = cv2.VideoCapture(str(path))
+    ok, first = capture.read() if capture.isOpened() else (False, None)
+    if not ok:
+        capture.release()
+        raise GenseqError("cannot decode this video (for the background)", path)
+    return looped_frames(capture, fill_frame(first, width, height), width, height, fps, count)
+
+
+def looped_frames(capture, first: np.ndarray, width: int, height: int, fps: float, count: int) -> Iterator[np.ndarray]:
+    rate = capture.get(cv2.CAP_PROP_FPS) or fps
+    current, position, base = first, 0, 0   # position: the file frame shown now; base: frames of the loops before
+    try:
+        for number in range(count):
+            wanted, frame = int(number / fps * rate) - base, None
+            while position < wanted:
+                ok, read = capture.read()
+                if not ok:
+                    if position < 0:
+                        break  # nothing after a rewind: hold the picture
+                    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)  # the end: start again from the top
+                    base, wanted, position = base + position + 1, wanted - position - 1, -1
+                    continue
+                position, frame = position + 1, read
+            if frame is not None:
+                current = fill_frame(frame, width, height)
+            yield current
+    finally:
+        capture.release()

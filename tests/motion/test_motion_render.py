@@ -59,7 +59,7 @@ def read_frames(path):
 
 def test_video_is_browser_h264_with_every_frame(tmp_path):
     out = tmp_path / "dance.mp4"
-    assert render_video(dancing_clip(blank_frame=30), out) == out
+    assert render_video(dancing_clip(blank_frame=30), out, style="stick") == out
     frames = read_frames(out)
     assert len(frames) == 60 and frames[0].shape == (512, 512, 3)
     info = ffmpeg_info(out)
@@ -162,8 +162,10 @@ def test_nothing_half_written_when_encoding_or_drawing_fails(tmp_path, monkeypat
     out.write_bytes(b"previous good video")
     fake_audio = tmp_path / "sound.wav"
     fake_audio.write_text("not audio at all")
-    with pytest.raises(GenseqError, match="ffmpeg failed"):
+    with pytest.raises(GenseqError, match="cannot decode this sound file"):
         render_video(dancing_clip(frames=10), out, size=64, audio=fake_audio)
+    with pytest.raises(GenseqError, match="ffmpeg failed"):
+        render_video(dancing_clip(frames=10), out, size=64, preset="no-such-preset")
 
     calls = []
 
@@ -176,6 +178,6 @@ def test_nothing_half_written_when_encoding_or_drawing_fails(tmp_path, monkeypat
     original = render.draw_skeleton
     monkeypatch.setattr(render, "draw_skeleton", draw_then_crash)
     with pytest.raises(RuntimeError, match="drawing bug"):
-        render_video(dancing_clip(frames=20), out, size=64)
+        render_video(dancing_clip(frames=20), out, size=64, style="stick")
     assert out.read_bytes() == b"previous good video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "sound.wav"]  # no temporary file left
