@@ -1,4 +1,5 @@
-"""Encodings of a NoteSequence for the sequence model: melody events and piano-roll frames.
+"""Encodings of a NoteSequence for the sequence model: melody events, piano-roll frames (the
+likelihood benchmarks' quarter-note frames) and piano rolls with onsets (generation with rhythm).
 
 Both share one layout: step t of the model reads the previous step's value plus the metric
 position of step t (three time scales: position in the beat, in the bar, and bar in a
@@ -84,7 +85,8 @@ class Encoding:
         raise NotImplementedError
 
     def lead_in(self) -> np.ndarray:
-        """Values every encoded piece is preceded by (none: the first step is not predicted)."""
+        """Values every encoded piece is preceded by, as value_vectors reads them (none: the first
+        step is not predicted)."""
         return np.zeros(0, dtype=np.int64)
 
     def to_sequence(self, values: np.ndarray, qpm: float, time_signatures, name: str = "") -> NoteSequence:
@@ -100,8 +102,8 @@ class Encoding:
         lead = self.lead_in()
         predicted = np.arange(1 - len(lead), len(values))  # the steps whose values are targets
         metric = self.metric.for_steps(sequence.time_signatures, predicted)
-        fed = np.concatenate([lead.astype(values.dtype), values[:-1]]) if len(lead) else values[:-1]
-        inputs = np.concatenate([self.value_vectors(fed), metric], axis=1)
+        fed = [self.value_vectors(lead)] if len(lead) else []
+        inputs = np.concatenate([np.concatenate(fed + [self.value_vectors(values[:-1])]), metric], axis=1)
         targets = values[predicted].astype(np.float32 if self.head == "bernoulli" else np.int64)
         return EncodedPiece(inputs, targets)
 
@@ -143,6 +145,90 @@ class PianorollEncoding(Encoding):
         notes = np.array(rows, dtype=np.int32).reshape(-1, 5)
         notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))] if len(notes) else notes
         return NoteSequence(notes, self.steps_per_quarter, qpm, list(time_signatures), len(roll), name)
+
+
+ONSET, HELD = 0, 1  # the two units of a key in OnsetRollEncoding
+
+
+class OnsetRollEncoding(Encoding):
+    """A piano roll with rhythm: per step and key one of off / onset / held, as two binary units
+    (onset, held) modelled jointly by the NADE head, so a repeated note (onset after onset) and
+    notes shorter than a beat exist. Units are laid out from the highest key down, so the joint
+    head decides the top voice first (a harmonizer clamps it: genseq.music.harmonize).
+
+    Like the melody it has a START input: one more input unit, on only in the row before a piece's
+    first step, so every step is predicted and an unprimed piece starts the way pieces start.
+    """
+
+    name = "onsetroll"
+    head = "bernoulli"
+    value_size = 2 * PIANO_KEYS
+
+    @property
+    def input_size(self) -> int:
+        return self.value_size + 1 + self.metric.size
+
+    @staticmethod
+    def unit(pitch: int | np.ndarray, kind: int) -> int | np.ndarray:
+        """Index of a key's onset or held unit (highest key first)."""
+        return 2 * (PIANO_LOW + PIANO_KEYS - 1 - pitch) + kind
+
+    @staticmethod
+    def pitch_of(unit: int | np.ndarray) -> int | np.ndarray:
+        return PIANO_LOW + PIANO_KEYS - 1 - unit // 2
+
+    def lead_in(self) -> np.ndarray:
+        start = np.zeros((1, self.value_size + 1), dtype=np.float32)
+        start[0, -1] = 1.0
+        return start
+
+    def silence(self) -> np.ndarray:
+        return self.lead_in()
+
+    def values(self, sequence: NoteSequence) -> np.ndarray:
+        roll = np.zeros((sequence.total_steps, self.value_size), dtype=np.float32)
+        notes = [n for n in sequence.notes.tolist() if PIANO_LOW <= n[PITCH] < PIANO_LOW + PIANO_KEYS]
+        for pitch, _, start, end, _ in notes:
+            roll[start + 1 : end, self.unit(pitch, HELD)] = 1.0
+        for pitch, _, start, end, _ in notes:  # an onset wins over a note still held on the same key
+            if end > start:
+                roll[start, self.unit(pitch, ONSET)], roll[start, self.unit(pitch, HELD)] = 1.0, 0.0
+        return roll
+
+    def value_vectors(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float32).reshape(len(values), -1)
+        if values.shape[1] == self.value_size:  # a step's value: the START unit is off
+            values = np.concatenate([values, np.zeros((len(values), 1), dtype=np.float32)], axis=1)
+        return values
+
+    def value_vectors_torch(self, values):
+        import torch
+
+        values = values.float()
+        return torch.cat([values, values.new_zeros(values.shape[0], 1)], dim=-1)
+
+    def note_spans(self, values: np.ndarray) -> list[tuple[int, int, int]]:
+        """(pitch, start, end) of every note: an onset starts one, a held unit continues the key's
+        note (one with nothing sounding before it starts one too)."""
+        on = np.asarray(values)[:, : self.value_size] > 0.5
+        onset, held = on[:, 0::2], on[:, 1::2]  # (T, keys), highest key first
+        sounding = onset | held
+        before = np.vstack([np.zeros((1, PIANO_KEYS), dtype=bool), sounding[:-1]])
+        continues = held & ~onset & before
+        after = np.vstack([continues[1:], np.zeros((1, PIANO_KEYS), dtype=bool)])
+        spans = []
+        for column in np.flatnonzero(sounding.any(0)):
+            starts = np.flatnonzero(sounding[:, column] & ~continues[:, column])
+            ends = np.flatnonzero(sounding[:, column] & ~after[:, column]) + 1
+            pitch = int(self.pitch_of(2 * column))
+            spans.extend((pitch, int(a), int(b)) for a, b in zip(starts, ends))
+        return spans
+
+    def to_sequence(self, values, qpm, time_signatures, name="", velocity: int = 80) -> NoteSequence:
+        rows = [(pitch, velocity, start, end, 0) for pitch, start, end in self.note_spans(values)]
+        notes = np.array(rows, dtype=np.int32).reshape(-1, 5)
+        notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))] if len(notes) else notes
+        return NoteSequence(notes, self.steps_per_quarter, qpm, list(time_signatures), len(values), name)
 
 
 class MelodyEncoding(Encoding):
@@ -233,7 +319,9 @@ def make_encoding(metadata: dict) -> Encoding:
     name = metadata.get("name")
     if name == "pianoroll":
         return PianorollEncoding(int(metadata["steps_per_quarter"]))
+    if name == OnsetRollEncoding.name:
+        return OnsetRollEncoding(int(metadata["steps_per_quarter"]))
     if name == "melody":
         return MelodyEncoding(int(metadata["steps_per_quarter"]), int(metadata.get("min_pitch", 36)),
                               int(metadata.get("max_pitch", 96)), bool(metadata.get("start_input", False)))
-    raise GenseqError(f"unknown representation {name!r} (expected melody or pianoroll)")
+    raise GenseqError(f"unknown representation {name!r} (expected melody, pianoroll or onsetroll)")

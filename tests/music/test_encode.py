@@ -1,7 +1,8 @@
 import numpy as np
 
 from genseq.core.notes import NoteSequence
-from genseq.music.encode import FIRST_PITCH_EVENT, HOLD, REST, MelodyEncoding, PianorollEncoding
+from genseq.music.encode import (FIRST_PITCH_EVENT, HELD, HOLD, ONSET, REST, MelodyEncoding, OnsetRollEncoding,
+                                 PianorollEncoding, make_encoding)
 
 
 def melody_of(seq):
@@ -73,3 +74,41 @@ def test_checkpoints_without_a_start_input_keep_their_encoding():
     seq = NoteSequence([[60, 80, 1, 3, 0]], 4, 120.0, [(0, 4, 4)], 4)
     assert len(old.encode(seq)) == 3 and old.input_size == old.value_size + old.metric.size
     assert make_encoding(MelodyEncoding(4).metadata()).start_input
+
+
+def test_onset_roll_keeps_repeated_notes_and_eighths_apart():
+    enc = OnsetRollEncoding(4)
+    # two eighths of 60 (a repeated note), a held 64 under them, and a sixteenth 67 off the beat
+    seq = NoteSequence([[60, 80, 0, 2, 0], [60, 80, 2, 4, 0], [64, 80, 0, 8, 0], [67, 80, 3, 4, 0]], 4, 120.0, [(0, 4, 4)], 8)
+    roll = enc.values(seq)
+    assert roll.shape == (8, 2 * 88)
+    assert roll[:, enc.unit(60, ONSET)].tolist() == [1, 0, 1, 0, 0, 0, 0, 0]
+    assert roll[:, enc.unit(60, HELD)].tolist() == [0, 1, 0, 1, 0, 0, 0, 0]
+    assert roll[:, enc.unit(64, HELD)].tolist() == [0, 1, 1, 1, 1, 1, 1, 1]
+    back = enc.to_sequence(roll, 120.0, [(0, 4, 4)])
+    assert back.notes[:, [0, 2, 3]].tolist() == [[60, 0, 2], [64, 0, 8], [60, 2, 4], [67, 3, 4]]
+    assert np.array_equal(enc.values(back), roll)
+
+
+def test_onset_roll_orders_keys_from_the_top_and_a_stray_hold_starts_a_note():
+    enc = OnsetRollEncoding(4)
+    assert enc.unit(108, ONSET) == 0 and enc.unit(108, HELD) == 1 and enc.unit(21, HELD) == 2 * 88 - 1
+    assert enc.pitch_of(enc.unit(72, HELD)) == 72
+    roll = np.zeros((4, 2 * 88), dtype=np.float32)
+    roll[1:3, enc.unit(55, HELD)] = 1  # held with nothing before it: a note from step 1
+    roll[2, enc.unit(70, ONSET)] = roll[2, enc.unit(70, HELD)] = 1  # both units: the onset wins
+    roll[3, enc.unit(70, HELD)] = 1
+    assert enc.to_sequence(roll, 120.0, [(0, 4, 4)]).notes[:, [0, 2, 3]].tolist() == [[55, 1, 3], [70, 2, 4]]
+
+
+def test_onset_roll_predicts_every_step_from_a_start_input():
+    enc = OnsetRollEncoding(4)
+    seq = NoteSequence([[60, 80, 1, 3, 0]], 4, 120.0, [(0, 4, 4)], 4)
+    piece = enc.encode(seq)
+    assert len(piece) == 4 and np.array_equal(piece.targets, enc.values(seq))
+    start = enc.value_size
+    assert piece.inputs[:, start].tolist() == [1, 0, 0, 0]  # only the row before the first step
+    assert np.array_equal(piece.inputs[1:, :start], enc.values(seq)[:-1])
+    assert enc.input_size == piece.inputs.shape[1] == 2 * 88 + 1 + enc.metric.size
+    assert np.array_equal(enc.value_vectors(enc.silence()), piece.inputs[:1, : start + 1])
+    assert make_encoding(enc.metadata()).name == "onsetroll"

@@ -1,0 +1,183 @@
+"""Harmonize a melody: keep it as the top voice, note for note, and sample the voices under it.
+
+The onset piano roll (genseq.music.encode.OnsetRollEncoding) lays its units out from the highest
+key down, and its joint (NADE) head draws them in that order. So at each step the melody's key,
+and every key above it, come first in the order: they are clamped (the melody's key to its onset
+or held unit, the keys above it off) and only the keys below are drawn, from the head's exact
+conditional distribution given the melody's note and everything before. Where the melody rests,
+the whole step is clamped silent (nothing may sound above a rest of the top voice).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from genseq.core.errors import GenseqError
+from genseq.core.notes import END, PITCH, START, NoteSequence
+from genseq.core.options import SamplingOptions
+from genseq.model.sampler import Sampler
+from genseq.music.encode import HELD, ONSET, PIANO_KEYS, PIANO_LOW, OnsetRollEncoding
+from genseq.music.statistics import melody_line
+
+Progress = Callable[[int, int], None]
+MELODY_VELOCITY, VOICES_VELOCITY = 90, 70
+
+
+def melody_clamps(encoding: OnsetRollEncoding, melody: NoteSequence) -> tuple[np.ndarray, np.ndarray]:
+    """Per step: how many units (from the top) are clamped, and their values (steps, units).
+    The melody's key and the keys above it at each step; every unit where it rests."""
+    steps, units = melody.total_steps, encoding.value_size
+    clamped = np.full(steps, units, dtype=np.int64)
+    values = np.zeros((steps, units), dtype=np.float32)
+    for pitch, _, start, end, _ in melody.notes.tolist():
+        if not PIANO_LOW <= pitch < PIANO_LOW + PIANO_KEYS:
+            raise GenseqError(f"melody note {pitch} is outside the piano's keys ({PIANO_LOW}..{PIANO_LOW + PIANO_KEYS - 1})",
+                              melody.name or None)
+        clamped[start:end] = encoding.unit(pitch, HELD) + 1
+        values[start, encoding.unit(pitch, ONSET)] = 1.0
+        values[start + 1 : end, encoding.unit(pitch, HELD)] = 1.0
+    return clamped, values
+
+
+def draw_below(joint, outputs: torch.Tensor, clamped: int, fixed: np.ndarray, temperature: float,
+               top_k: int | None, generator: torch.Generator) -> np.ndarray:
+    """(B, K) draws of a NADE head whose first `clamped` units are given as `fixed` (K,): the hidden
+    layer takes in the fixed units that are on, then the rest are drawn unit by unit as NADE.sample
+    does (one jump per unit that turns on). top_k caps the units on (the clamped ones count)."""
+    temperature = max(float(temperature), 1e-4)
+    visible_bias, hidden_bias = (part.float().cpu().numpy() for part in joint.split(outputs))
+    uniforms = torch.rand(visible_bias.shape, generator=generator, device=outputs.device).cpu().numpy()
+    W, V = joint.W.detach().float().cpu().numpy(), joint.V.detach().float().cpu().numpy()
+    prefix_on = np.flatnonzero(fixed[:clamped])
+    drawn = np.zeros(visible_bias.shape, dtype=np.float32)
+    cap = top_k or joint.units
+    with np.errstate(over="ignore"):
+        for row in range(len(drawn)):
+            drawn[row, prefix_on] = 1.0
+            activation = hidden_bias[row] + W[prefix_on].sum(0)
+            k, on_count = clamped, len(prefix_on)
+            while k < joint.units and on_count < cap:
+                hidden = 1.0 / (1.0 + np.exp(-activation))
+                logits = (visible_bias[row, k:] + V[k:] @ hidden) / temperature
+                on = uniforms[row, k:] * (1.0 + np.exp(-logits)) < 1.0
+                if not on.any():
+                    break
+                k += int(on.argmax())
+                drawn[row, k] = 1.0
+                activation += W[k]
+                k, on_count = k + 1, on_count + 1
+    return drawn
+
+
+def check_harmonizer(loaded) -> OnsetRollEncoding:
+    encoding = loaded.representation
+    if not isinstance(encoding, OnsetRollEncoding) or getattr(loaded.model, "joint", None) is None:
+        raise GenseqError(f"harmonizing needs a piano-roll model with onsets and a joint head (representation onsetroll, "
+                          f"head nade); this one is {encoding.name} with a {loaded.model.config.head} head",
+                          loaded.payload.get("path"))
+    return encoding
+
+
+@torch.no_grad()
+def harmonize_melody(loaded, melody: NoteSequence, options: SamplingOptions, num_outputs: int = 1,
+                     qpm: float | None = None, progress: Progress | None = None) -> list[NoteSequence]:
+    """num_outputs harmonizations of `melody` (its top line is kept exactly, on the model's grid) under a
+    loaded onsetroll model; each a NoteSequence in the melody's metre and tempo (or `qpm`)."""
+    encoding = check_harmonizer(loaded)
+    if melody.steps_per_quarter != encoding.steps_per_quarter:
+        raise GenseqError(f"melody quantised at {melody.steps_per_quarter} steps per quarter, model expects "
+                          f"{encoding.steps_per_quarter}", melody.name or None)
+    line = melody_line(melody)
+    if len(line) == 0:
+        raise GenseqError("the melody has no notes", melody.name or None)
+    clamped, fixed = melody_clamps(encoding, line)
+    sampled = sample_clamped(loaded, encoding, line.time_signatures, clamped, fixed, options, num_outputs, progress)
+    return [harmonized_sequence(encoding, line, values, qpm or melody.qpm, f"sample_{index:03d}")
+            for index, values in enumerate(sampled)]
+
+
+def sample_clamped(loaded, encoding: OnsetRollEncoding, signatures, clamped: np.ndarray, fixed: np.ndarray,
+                   options: SamplingOptions, num_outputs: int, progress: Progress | None) -> np.ndarray:
+    """(B, steps, units): each step drawn under its clamps, then fed back (a START row first)."""
+    steps = len(clamped)
+    metric = torch.from_numpy(encoding.metric.for_steps(signatures, np.arange(steps))).to(loaded.device)
+    # the torch path keeps each step's outputs public (sampler.outputs), which the clamped draw reads
+    sampler = Sampler(loaded.model, encoding.head, options, fast=False)
+    start = torch.from_numpy(encoding.value_vectors(encoding.silence())).to(loaded.device)
+    sampler.feed(torch.cat([start, metric[:1]], dim=-1).expand(num_outputs, -1))
+    out = np.zeros((num_outputs, steps, encoding.value_size), dtype=np.float32)
+    for step in range(steps):
+        out[:, step] = draw_below(loaded.model.joint, sampler.outputs, int(clamped[step]), fixed[step],
+                                  options.temperature, options.top_k, sampler.generator)
+        if progress:
+            progress(step + 1, steps)
+        if step + 1 < steps:
+            values = torch.from_numpy(out[:, step]).to(loaded.device)
+            sampler.feed(torch.cat([encoding.value_vectors_torch(values), metric[step + 1].expand(num_outputs, -1)], dim=-1))
+    return out
+
+
+def harmonized_sequence(encoding: OnsetRollEncoding, line: NoteSequence, values: np.ndarray, qpm: float, name: str) -> NoteSequence:
+    """The melody's own notes over the drawn voices (decoded with the melody's keys taken out, so a
+    voice that lands on a key the melody just left starts a note of its own)."""
+    voices = values.copy()
+    for pitch, _, start, end, _ in line.notes.tolist():
+        voices[start:end, [encoding.unit(pitch, ONSET), encoding.unit(pitch, HELD)]] = 0.0
+    lower = [(pitch, VOICES_VELOCITY, start, end, 0) for pitch, start, end in encoding.note_spans(voices)]
+    top = [(pitch, MELODY_VELOCITY, start, end, 0) for pitch, start, end in line.notes[:, [PITCH, START, END]].tolist()]
+    notes = np.array(top + lower, dtype=np.int32).reshape(-1, 5)
+    notes = notes[np.lexsort((notes[:, PITCH], notes[:, START]))]
+    return NoteSequence(notes, encoding.steps_per_quarter, qpm, list(line.time_signatures), line.total_steps, name)
+
+
+def read_melody(path: str | Path, steps_per_quarter: int) -> NoteSequence:
+    """A melody to harmonize: a MIDI file (its top line is the melody) or a recording (transcribed)."""
+    from genseq.music.audio import AUDIO_SUFFIXES, transcribe_audio
+    from genseq.music.midi import read_midi
+
+    if Path(path).suffix.lower() in AUDIO_SUFFIXES:
+        return transcribe_audio(path, steps_per_quarter)
+    return read_midi(path, steps_per_quarter)
+
+
+def harmonize_pieces(options, progress: Progress | None = None) -> list[NoteSequence]:
+    """options.num_outputs harmonizations of the melody options.harmonize names (GenerateMusicOptions; the
+    bundled piano-roll model unless options.checkpoint), named sample_NNN, as long as the melody; nothing written."""
+    from genseq.model.load import load_model
+    from genseq.music.domain import MUSIC
+    from genseq.music.generate import default_checkpoint, usable_tempo
+
+    if options.primer is not None:
+        raise GenseqError("--harmonize and --primer both give the music to build on; give one of them", "--harmonize")
+    loaded = load_model(options.checkpoint or default_checkpoint("pianoroll"), MUSIC, options.device)
+    encoding = check_harmonizer(loaded)
+    melody = read_melody(options.harmonize, encoding.steps_per_quarter)
+    return harmonize_melody(loaded, melody, options, options.num_outputs, options.tempo or usable_tempo(melody.qpm), progress)
+
+
+def harmonize_and_render(options, progress: Progress | None = None) -> list[Path]:
+    """Harmonize and write each piece as MIDI, and as the options ask a PNG and a WAV, all or nothing
+    (as genseq.music.generate.generate_and_render does for sampled pieces). Returns every path."""
+    from genseq.core.atomic import atomic_outputs, check_output_paths, ensure_writable_dir, folder_kept_only_on_success
+    from genseq.music.generate import planned_outputs
+    from genseq.music.midi import write_midi
+    from genseq.music.render import synthesize, write_pianoroll_png, write_wav
+
+    out_dir, planned = Path(options.out), planned_outputs(options)
+    with folder_kept_only_on_success(out_dir):
+        ensure_writable_dir(out_dir)
+        check_output_paths(*planned)
+        pieces = harmonize_pieces(options, progress)
+        with atomic_outputs() as group:
+            for piece in pieces:
+                midi = out_dir / f"{piece.name}.mid"
+                written = write_midi(piece, group.path(midi), program=options.program)
+                if options.png:
+                    write_pianoroll_png(piece, group.path(midi.with_suffix(".png")))
+                if options.wav:
+                    write_wav(synthesize(written, options.allow_sine), group.path(midi.with_suffix(".wav")))
+    return planned
