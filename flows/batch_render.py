@@ -28,6 +28,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from flows.progress import outputs_markdown, progress_reporter, publish_table
+from flows.tasks import retry_transient
 from genseq.core.atomic import atomic_write_text
 from genseq.service.jobs import remove_empty_folders, run_job
 from genseq.service.manifest import plan_batch
@@ -86,13 +87,11 @@ class JobFailed(Exception):
 class TransientJobError(JobFailed):
     """A job failed for a reason a retry may fix (an I/O hiccup)."""
 
-
-def retry_if_transient(task_obj, task_run, state) -> bool:
-    return isinstance(state.data, TransientJobError)
+    transient = True  # what genseq.core.transient.is_transient, and so retry_transient, looks for
 
 
 @task(name="render-job", cache_policy=NO_CACHE, persist_result=False, retries=1, retry_delay_seconds=3,
-      retry_condition_fn=retry_if_transient, task_run_name="row {job[row]}: {job[kind]} -> {job[output]}")
+      retry_condition_fn=retry_transient, task_run_name="row {job[row]}: {job[kind]} -> {job[output]}")
 def render_job_task(job: dict, output_root: str, device: str | None = None) -> JobResult:
     """One manifest row: skipped when complete and valid, else run (bad input fails the row, never the batch)."""
     result = run_job(job, output_root, device)

@@ -20,6 +20,19 @@ from genseq.core.atomic import atomic_path
 from genseq.core.errors import GenseqError
 
 
+def interpolate_frames(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """(frames, ...) values linearly interpolated at fractional frame positions `where` (clamped to the
+    clip), in the values' own float type: the one resampling of motion (frame rates, time warps)."""
+    frames = len(values)
+    where = np.clip(np.asarray(where, dtype=np.float64), 0, frames - 1)
+    before = np.minimum(np.floor(where).astype(np.int64), max(frames - 2, 0))
+    after = np.minimum(before + 1, frames - 1)
+    weight = (where - before).reshape((-1,) + (1,) * (values.ndim - 1))
+    if np.issubdtype(values.dtype, np.floating):
+        weight = weight.astype(values.dtype)
+    return values[before] * (1 - weight) + values[after] * weight
+
+
 @dataclass
 class MotionClip:
     positions: np.ndarray

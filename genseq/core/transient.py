@@ -10,7 +10,10 @@ TRANSIENT_ERRNOS = frozenset({errno.EIO, errno.EAGAIN, errno.EBUSY, errno.ETIMED
 
 
 def is_transient(exc: BaseException) -> bool:
-    """An error a retry may fix: I/O hiccups and timeouts, never bad input (GenseqError)."""
+    """An error a retry may fix: I/O hiccups and timeouts, or one that says so (transient = True);
+    never bad input (GenseqError)."""
+    if getattr(exc, "transient", False):
+        return True
     if isinstance(exc, GenseqError):
         return False
     if isinstance(exc, (TimeoutError, ConnectionError)):

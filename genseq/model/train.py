@@ -26,7 +26,7 @@ from genseq.core.lock import locks_run_folder, run_lock
 from genseq.core.resources import check_model_memory
 from genseq.core.pieces import EncodedPiece, PieceSource
 from genseq.model import heads
-from genseq.model.checkpoint import BEST, LAST, check_resume_seed, load_checkpoint, save_checkpoint
+from genseq.model.checkpoint import BEST, LAST, check_resumable, check_resume_seed, load_checkpoint, save_checkpoint
 from genseq.model.load import build_model
 from genseq.model.recurrent import StackedRecurrent, count_parameters, pick_device
 from genseq.model.runs import start_run
@@ -268,6 +268,7 @@ def train_domain(domain: Domain, data: str | Path, out: str | Path, config, devi
     data = Path(data)
     if not data.exists():
         raise GenseqError("no such data file or folder", data)
+    check_resumable(out)  # a run folder whose last.pt is unreadable is refused before anything is read or written
     split = domain.load_split(data, config)
     for item in split.dropped if show_progress else []:
         tqdm.write(f"dropped {item['file']}: {item['reason']}")
@@ -286,4 +287,8 @@ def train_domain(domain: Domain, data: str | Path, out: str | Path, config, devi
         start_run(out, {"data": str(data), "split": split.how,
                         **{part: [item.name for item in getattr(split, part)] for part in ("train", "valid", "test")},
                         **domain.record(split, config), "dropped": split.dropped}, config_yaml(config))
+        if show_progress:
+            model = config.model
+            tqdm.write(f"training a {getattr(config, 'representation', domain.kind)} model ({model.cell}, "
+                       f"{model.num_layers}x{model.hidden_size}) into {out}")
         return train(spec, config.train, source, valid, out, device, progress, show_progress)

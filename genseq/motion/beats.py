@@ -14,7 +14,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import argrelextrema
 
-from genseq.core.motion import MotionClip
+from genseq.core.motion import MotionClip, interpolate_frames
 
 SMOOTH_FRAMES = 5.0   # AIST++: gaussian_filter1d(speed, 5) at 60 fps; scaled to the clip's rate below
 SMOOTH_FPS = 60.0
@@ -155,13 +155,10 @@ def anchored(output: list[float], source: list[float], rate: float, seconds: flo
 
 def resample(clip: MotionClip, times: np.ndarray, name: str | None = None) -> MotionClip:
     """The clip at source `times` (seconds, clamped to the clip): positions interpolated linearly between
-    the two nearest frames, a joint valid where both are."""
-    position = np.clip(np.asarray(times, float) * clip.fps, 0, clip.num_frames - 1)
-    below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, clip.num_frames - 1)
-    weight = (position - below)[:, None, None].astype(np.float32)
-    positions = clip.positions[below] * (1 - weight) + clip.positions[above] * weight
-    valid = clip.valid[below] & clip.valid[above]
+    the two nearest frames, a joint valid where those that count are."""
+    where = np.asarray(times, float) * clip.fps
+    positions = interpolate_frames(clip.positions.astype(np.float32), where)
+    valid = interpolate_frames(clip.valid.astype(np.float32), where) > 1.0 - 1e-6
     return MotionClip(positions, valid, clip.fps, list(clip.joint_names), None, name or clip.name)
 
 

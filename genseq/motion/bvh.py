@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from genseq.core.errors import GenseqError
-from genseq.core.motion import MotionClip
+from genseq.core.motion import MotionClip, interpolate_frames
 from genseq.motion.landmarks import HEAD_SOURCES, guess_unit, landmark_positions, map_to_landmarks, normalise_name
 from genseq.motion.skeleton import INDEX, LANDMARKS
 
@@ -328,10 +328,7 @@ def resample(positions: np.ndarray, source_fps: float, fps: float) -> np.ndarray
         return positions
     duration = (frames - 1) / source_fps
     count = int(math.floor(duration * fps + 1e-6)) + 1  # the tolerance absorbs Frame Time rounding (0.00833333)
-    where = np.minimum(np.arange(count) * (source_fps / fps), frames - 1)
-    before = np.minimum(np.floor(where).astype(np.int64), frames - 2)
-    weight = (where - before).reshape((-1,) + (1,) * (positions.ndim - 1))
-    return positions[before] * (1.0 - weight) + positions[before + 1] * weight
+    return interpolate_frames(positions, np.arange(count) * (source_fps / fps))
 
 
 def read_bvh(path: str | Path, fps: float = 30.0, scale: float | None = None) -> MotionClip:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from genseq.core.atomic import atomic_write_text, ensure_writable_dir
 from genseq.core.errors import GenseqError
+from genseq.service.workers import die_with_parent
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
@@ -157,7 +158,7 @@ class PrefectServer:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True,
-                                            preexec_fn=die_with_parent if sys.platform == "linux" else None)
+                                            preexec_fn=stop_with_parent if sys.platform == "linux" else None)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -193,13 +194,10 @@ class PrefectServer:
         self.stop()
 
 
-def die_with_parent() -> None:
-    """In the child before exec (Linux): get SIGTERM when the process that started us dies, even by
-    SIGKILL, so a killed `genseq server` never leaves its Prefect server behind (it has its own session)."""
-    import ctypes
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+def stop_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started it dies, even by SIGKILL, so a
+    killed `genseq server` never leaves its Prefect server behind (it has its own session)."""
+    die_with_parent(sig=signal.SIGTERM)
 
 
 def stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:

@@ -4,6 +4,7 @@ heap, and that they die with their parent (a `kill -9` of `genseq batch` leaves 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -31,19 +32,19 @@ def prepare_worker(torch_threads: int, preload: list[str], parent: int | None = 
     preload_modules(preload)
 
 
-def die_with_parent(parent: int) -> None:
-    """Linux: ask the kernel for SIGKILL when the parent ends (prctl PR_SET_PDEATHSIG), and end at once if it
-    already has. The signal comes when the *thread* that forked us ends: the batch forks its workers from the
-    thread that then waits for them, so that thread outlives them. watch_parent covers other systems."""
+def die_with_parent(parent: int | None = None, sig: int = signal.SIGKILL) -> None:
+    """Linux: ask the kernel for `sig` when the parent ends (prctl PR_SET_PDEATHSIG), even by SIGKILL, and
+    (given the parent's pid) end at once if it already has. The signal comes when the *thread* that forked
+    us ends: the batch forks its workers from the thread that then waits for them, so that thread outlives
+    them. watch_parent covers other systems. Also a preexec_fn for a child before exec (genseq server)."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
-            import signal
 
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
         except (OSError, AttributeError):  # no prctl: the watchdog alone
             pass
-    if os.getppid() != parent:  # the parent died before the request took effect
+    if parent is not None and os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
 
 

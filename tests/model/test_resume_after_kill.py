@@ -18,10 +18,13 @@ def last_epoch(run):
         return 0
 
 
+EPOCHS = 8
+
+
 @needs_nottingham
 def test_killed_training_resumes_exactly(tmp_path, capsys):
     data = copy_nottingham(tmp_path / "tunes", "valid", 6)
-    args = ["train", "music", "--data", str(data), "--config", str(REPO / "configs" / "tiny.yaml"), "--epochs", "5", "--set", "train.patience=10"]
+    args = ["train", "music", "--data", str(data), "--config", str(REPO / "configs" / "tiny.yaml"), "--epochs", str(EPOCHS), "--set", "train.patience=20"]
 
     killed = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "genseq.cli", *args, "--out", str(killed)], cwd=REPO,
@@ -33,6 +36,8 @@ def test_killed_training_resumes_exactly(tmp_path, capsys):
     proc.wait()
     stopped_at = last_epoch(killed)
     assert stopped_at >= 2, "the run should have been killed after finishing some epochs"
+    # a run that finished before the kill would leave the resume path untested while this test passed
+    assert stopped_at < EPOCHS, f"the run finished all {EPOCHS} epochs before it was killed"
 
     code, _, err = run_cli([*args, "--out", killed], capsys)
     assert code == 0, err
@@ -41,5 +46,6 @@ def test_killed_training_resumes_exactly(tmp_path, capsys):
     assert not [p for p in killed.iterdir() if ".tmp" in p.name]  # a save cut off by the kill is cleaned up
     a = torch.load(killed / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
-    assert a["train_state"]["epoch"] == b["train_state"]["epoch"] == 5
+    assert a["train_state"]["epoch"] == b["train_state"]["epoch"] == EPOCHS
+    assert len(a["train_state"]["history"]) == EPOCHS  # the resumed run kept the killed run's epochs
     assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
