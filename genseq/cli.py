@@ -13,7 +13,7 @@ import typer
 from tqdm.auto import tqdm
 
 from genseq.core import options as opts
-from genseq.core.resources import set_max_memory
+from genseq.core.resources import apply_thread_budget, set_max_memory
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Generative music and motion sequences.")
 extract_app = typer.Typer(no_args_is_help=True, help="Turn MIDI files into note datasets, videos and BVH files into motion clips.")
@@ -396,16 +396,16 @@ def live_cmd(
     top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"), channel: int = field(M, "channel"),
     program: Optional[int] = field(M, "program"), thru: bool = field(M, "thru"),
     temperature_cc: int = field(M, "temperature_cc"), tempo_cc: int = field(M, "tempo_cc"), panic_cc: int = field(M, "panic_cc"),
-    seconds: Optional[float] = field(M, "seconds"),
+    seconds: Optional[float] = field(M, "seconds"), web: bool = field(M, "web"), web_port: int = field(M, "web_port"),
 ) -> None:
-    """Call and response: play a phrase on a MIDI keyboard, and the model answers on the next bar line."""
+    """Call and response: play a phrase on a MIDI keyboard (or in the browser with --web), and the model answers on the next bar line."""
     from genseq.live.commands import live
 
     options = opts.LiveOptions.build(in_port=in_port, out_port=out_port, list_ports=list_ports, checkpoint=as_text(checkpoint),
                                      representation=representation, tempo=tempo, gap_ms=gap_ms, min_notes=min_notes,
                                      max_bars=max_bars, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
                                      channel=channel, program=program, thru=thru, temperature_cc=temperature_cc,
-                                     tempo_cc=tempo_cc, panic_cc=panic_cc, seconds=seconds)
+                                     tempo_cc=tempo_cc, panic_cc=panic_cc, seconds=seconds, web=web, web_port=web_port)
     raise typer.Exit(live(options, say))
 
 
@@ -446,6 +446,7 @@ def main() -> None:
 
     quiet_signals()
     try:
+        apply_thread_budget()  # torch and BLAS threads: this run's share of the cores (GENSEQ_THREADS overrides)
         # without standalone mode, click returns typer.Exit's code instead of exiting
         code = app(standalone_mode=False)
     except SystemExit:

@@ -174,3 +174,142 @@ def check_render_memory(size: int, buffers: int = 4, key: str = "--size", max_me
         raise GenseqError(f"{size} x {size} frames need about {human(needed)} of memory, limit {human(limit)} ({source}); "
                           f"use a smaller size or raise --max-memory (or {ENV})", key)
     return needed
+
+
+# -- the thread budget -------------------------------------------------------------------------------
+# Two trainings on 2 cores, each with as many torch (OpenMP) threads as there are cores, ran 5.5x slower
+# than alone: their threads spin against each other. A process that calls apply_thread_budget() (the CLI's
+# main, the service's workers) or inherits its policy (GENSEQ_THREAD_BUDGET, exported for child processes:
+# the flow runs the service starts, batch workers) uses `threads` torch and BLAS threads, else GENSEQ_THREADS,
+# else cores // runs-in-flight. Runs in flight: the processes doing model work now (note_run_in_flight,
+# called by the model's forward and the sampler; one pid file each under a per-user folder). The share is
+# checked again every REFRESH_SECONDS from the thread doing the work (torch's thread settings are per
+# thread), so runs started together settle on a fair share within seconds, and one left alone takes the cores.
+
+THREADS_ENV, POLICY_ENV = "GENSEQ_THREADS", "GENSEQ_THREAD_BUDGET"
+REFRESH_SECONDS = 2.0
+_budget = {"registered": None, "checked": 0.0, "applied": None}
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on: its affinity, capped by a cgroup CPU quota."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def runs_folder() -> Path:
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"genseq-runs-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+
+
+def process_start(pid: int) -> str | None:
+    """A token telling this pid's process from a later one with the same pid (Linux: its start time)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "alive"
+
+
+def runs_in_flight() -> int:
+    """How many processes are doing model work now (records of ended ones are removed)."""
+    count, folder = 0, runs_folder()
+    for record in folder.glob("*") if folder.is_dir() else []:
+        try:
+            pid, started = int(record.name), record.read_text().strip()
+        except (OSError, ValueError):
+            continue
+        if started and process_start(pid) in (started, "alive"):
+            count += 1
+        else:
+            record.unlink(missing_ok=True)
+    return count
+
+
+def env_threads(name: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise GenseqError(f"not a number of threads: {text[:20]!r} (a whole number, 1 or more)", name)
+    return int(text)
+
+
+def budget_threads(runs: int | None = None, cores: int | None = None) -> int | None:
+    """Threads for this run: GENSEQ_THREADS when set, else the policy's number, else (policy "auto") the
+    cores shared among the runs in flight; None when no policy applies (the process keeps its own)."""
+    override, policy = os.environ.get(THREADS_ENV, "").strip(), os.environ.get(POLICY_ENV, "").strip()
+    if override:
+        return env_threads(THREADS_ENV, override)
+    if not policy:
+        return None
+    if policy != "auto":
+        return env_threads(POLICY_ENV, policy)
+    runs = runs_in_flight() if runs is None else runs
+    return max(1, (cores or usable_cores()) // max(1, runs))
+
+
+def apply_thread_budget(threads: int | None = None) -> None:
+    """Where a process starts: from its first model work on, it uses `threads` torch and BLAS threads, else
+    GENSEQ_THREADS, else its share of the cores, kept up to date; child processes inherit the policy."""
+    os.environ[POLICY_ENV] = str(threads) if threads else "auto"
+    budget_threads(runs=1)  # a bad GENSEQ_THREADS is refused at once
+    _budget["checked"] = 0.0
+    if "torch" in __import__("sys").modules:
+        note_run_in_flight()
+
+
+def note_run_in_flight() -> None:
+    """Called by the model's forward and the sampler: records this process as a run in flight (once) and
+    sets its threads by the budget (again every REFRESH_SECONDS). Next to free when not due."""
+    import time
+
+    now = time.monotonic()
+    if now < _budget["checked"]:
+        return
+    _budget["checked"] = now + REFRESH_SECONDS
+    if _budget["registered"] != os.getpid():
+        register_run()
+    set_threads(budget_threads())
+
+
+def register_run() -> None:
+    import atexit
+
+    record = runs_folder() / str(os.getpid())
+    try:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(process_start(os.getpid()) or "alive")
+    except OSError:  # no writable temp folder: this run is not counted by others
+        return
+    _budget["registered"] = os.getpid()
+    atexit.register(record.unlink, missing_ok=True)
+
+
+def set_threads(threads: int | None) -> None:
+    """torch's intra-op threads and numpy's BLAS threads (None: BLAS follows torch's own number)."""
+    import torch
+
+    if threads is not None and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
+    threads = threads or torch.get_num_threads()
+    if _budget["applied"] != threads:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            pass
+        else:
+            threadpool_limits(threads, user_api="blas")
+        _budget["applied"] = threads

@@ -12,6 +12,7 @@ from torch import nn
 
 from genseq.core.config import ModelConfig
 from genseq.core.errors import GenseqError
+from genseq.core.resources import note_run_in_flight
 from genseq.model import heads
 from genseq.model.nade import NADE
 
@@ -47,6 +48,7 @@ class StackedRecurrent(nn.Module):
 
     def forward(self, inputs: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """inputs (B, T, F) -> output logits/parameters (B, T, O) and the new state."""
+        note_run_in_flight()  # this process's thread budget (genseq.core.resources)
         state = state or [None] * len(self.layers)
         layer_outputs, new_state = [], []
         below = inputs

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from genseq.core.options import SamplingOptions
+from genseq.core.resources import note_run_in_flight
 from genseq.model import fast_step, heads
 from genseq.model.recurrent import StackedRecurrent, State
 
@@ -97,6 +98,7 @@ class Sampler:
 
     def feed(self, inputs: torch.Tensor | np.ndarray | ActiveInputs) -> None:
         """Advance the state by (B, T, F) or (B, F) input steps, or one step of ActiveInputs."""
+        note_run_in_flight()
         if isinstance(inputs, ActiveInputs):
             if self.fast:
                 self._prepared(len(inputs.columns)).project_active(np.asarray(inputs.columns))

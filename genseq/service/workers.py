@@ -79,9 +79,10 @@ def is_alive(pid: int) -> bool:
 
 def set_torch_threads(torch_threads: int) -> None:
     try:
-        import torch
+        import torch  # noqa: F401 - imported here so that the threads are set before any job
 
-        torch.set_num_threads(max(1, torch_threads))
+        from genseq.core.resources import apply_thread_budget
+        apply_thread_budget(max(1, torch_threads))  # torch's and BLAS threads; counted as a run in flight
     except ImportError:
         pass
 

@@ -65,3 +65,77 @@ def test_render_sizes(monkeypatch):
     assert check_render_memory(512) < 1e7
     with pytest.raises(GenseqError, match=r"^--size: 100000 x 100000 frames need about 120 GB"):
         check_render_memory(100_000)
+
+
+# -- the thread budget
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from genseq.core import resources  # noqa: E402
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    """A private folder of runs in flight and no inherited policy; torch's threads restored after."""
+    import torch
+
+    monkeypatch.setattr(resources, "runs_folder", lambda: tmp_path)
+    monkeypatch.setattr(resources, "_budget", {"registered": None, "checked": 0.0, "applied": None})
+    for name in (resources.THREADS_ENV, resources.POLICY_ENV):
+        monkeypatch.delenv(name, raising=False)
+    before = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(before)
+
+
+def test_the_budget_shares_the_cores_among_the_runs_in_flight(runs, monkeypatch):
+    assert resources.budget_threads(runs=1, cores=2) is None  # no policy: the process keeps its own threads
+    monkeypatch.setenv(resources.POLICY_ENV, "auto")
+    assert [resources.budget_threads(runs=n, cores=2) for n in (0, 1, 2, 3)] == [2, 2, 1, 1]
+    assert resources.budget_threads(runs=2, cores=8) == 4
+    monkeypatch.setenv(resources.THREADS_ENV, "3")
+    assert resources.budget_threads(runs=2, cores=2) == 3
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_thread_count_names_its_variable(runs, monkeypatch, value):
+    monkeypatch.setenv(resources.THREADS_ENV, value)
+    with pytest.raises(GenseqError, match=f"^{resources.THREADS_ENV}: not a number of threads"):
+        resources.apply_thread_budget()
+
+
+def test_runs_in_flight_are_live_processes_only(runs):
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    (runs / str(ended.pid)).write_text("12345")
+    (runs / "not-a-pid").write_text("x")
+    assert resources.runs_in_flight() == 0 and not (runs / str(ended.pid)).exists()
+    resources.register_run()
+    assert (runs / str(os.getpid())).exists() and resources.runs_in_flight() == 1
+    (runs / str(os.getpid())).write_text("an earlier process with this pid")
+    assert resources.runs_in_flight() == 0
+
+
+def test_model_work_applies_the_budget_and_counts_the_run(runs, monkeypatch):
+    import torch
+
+    from genseq.core.config import ModelConfig
+    from genseq.model.recurrent import StackedRecurrent
+
+    resources.apply_thread_budget(1)
+    assert torch.get_num_threads() == 1 and os.environ[resources.POLICY_ENV] == "1"
+    monkeypatch.setenv(resources.POLICY_ENV, "auto")
+    (runs / str(os.getpid())).unlink()
+    resources._budget.update(registered=None, checked=0.0)
+    StackedRecurrent(ModelConfig(hidden_size=4, num_layers=1), 3, 3)(torch.zeros(1, 2, 3))
+    assert (runs / str(os.getpid())).exists()
+    assert torch.get_num_threads() == resources.usable_cores() // resources.runs_in_flight()
+
+
+def test_the_cli_refuses_a_bad_thread_count_in_one_line(tmp_path):
+    env = {**os.environ, resources.THREADS_ENV: "lots"}
+    done = subprocess.run([sys.executable, "-m", "genseq.cli", "--help"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.strip() == (
+        f"genseq: error: {resources.THREADS_ENV}: not a number of threads: 'lots' (a whole number, 1 or more)")
