@@ -26,7 +26,7 @@ def fluidsynth_problem() -> str | None:
 
 
 def synthesize(midi_path: str | Path, allow_sine: bool = False, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Audio of a MIDI file, float32 in [-1, 1]."""
+    """Audio of a MIDI file, float32 mono at -14 LUFS, true peaks under -1 dBTP."""
     from genseq.music.midi import load_pretty_midi
 
     midi = load_pretty_midi(midi_path)
@@ -37,8 +37,20 @@ def synthesize(midi_path: str | Path, allow_sine: bool = False, sample_rate: int
         audio = midi.synthesize(fs=sample_rate)
     else:
         raise GenseqError(f"cannot synthesise with fluidsynth: {problem}; or allow the plain sine synthesiser (--allow-sine)", midi_path)
-    peak = float(np.abs(audio).max()) if len(audio) else 0.0
-    return np.multiply(audio, 0.9 / peak if peak > 0 else 1.0, dtype=np.float32)
+    return platform_loudness(audio, sample_rate)
+
+
+def platform_loudness(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Audio at the loudness the platforms play (-14 LUFS) with true peaks under -1 dBTP (genseq/core/loudness.py),
+    float32 mono: a melody needs no further gain before it goes out (a plain peak normalisation to -0.9 dBFS
+    left intersample peaks above -1 dBTP and quiet tunes quiet)."""
+    from genseq.core.loudness import normalise_loudness
+
+    if not len(audio):
+        return np.zeros(0, dtype=np.float32)
+    peak = float(np.abs(audio).max())
+    scaled = np.asarray(audio, dtype=np.float64) / (peak if peak > 0 else 1.0)  # fluidsynth's int mix as [-1, 1] first
+    return normalise_loudness(scaled.astype(np.float32), sample_rate)[:, 0]
 
 
 FRAMES_PER_WRITE = 4096

@@ -57,3 +57,20 @@ def test_fluidsynth_mix_is_pretty_midis_rendering(tmp_path):
     odd.instruments.append(piano)
     mix = fluidsynth_mix(odd, 44100)
     assert np.array_equal(mix / np.abs(mix).max(), odd.fluidsynth(fs=44100))
+
+
+def test_synthesised_music_is_at_the_platforms_loudness(tmp_path):
+    """-14 LUFS integrated and a true peak under -1 dBTP, by ffmpeg's meter (pyloudnorm normalised it)."""
+    import pretty_midi
+
+    from genseq.core.loudness import ffmpeg_loudness
+    from genseq.music.render import synthesize, write_wav
+
+    midi = pretty_midi.PrettyMIDI(initial_tempo=120)
+    piano = pretty_midi.Instrument(0)
+    piano.notes = [pretty_midi.Note(40 + 10 * (i % 3), 60 + i % 7, 0.4 * i, 0.4 * i + 0.35) for i in range(10)]
+    midi.instruments.append(piano)
+    midi.write(str(tmp_path / "quiet.mid"))
+    wav = write_wav(synthesize(tmp_path / "quiet.mid", allow_sine=True), tmp_path / "quiet.wav")
+    measured = ffmpeg_loudness(wav)
+    assert abs(measured["lufs"] + 14) <= 1 and measured["true_peak_dbtp"] <= -1, measured
