@@ -43,8 +43,10 @@ def tiny_checkpoint(folder: Path) -> Path:
     """A tiny melody model trained on a few scale tunes (configs/tiny.yaml), for machines without assets/."""
     import pretty_midi
 
+    from genseq.core.domain import resolve_run_config
     from genseq.core.options import TrainMusicOptions
-    from genseq.music.stages import resolve_music_config, train_music
+    from genseq.model.train import train_domain
+    from genseq.music.domain import MUSIC
 
     tunes = folder / "tunes"
     tunes.mkdir(parents=True)
@@ -55,9 +57,10 @@ def tiny_checkpoint(folder: Path) -> Path:
                       for i, step in enumerate([0, 2, 4, 5, 7, 9, 11, 12] * 4)]
         midi.instruments.append(lead)
         midi.write(str(tunes / f"tune_{index}.mid"))
-    config = resolve_music_config(TrainMusicOptions(data=str(tunes), out=str(folder / "run"), representation="melody",
-                                                    config=str(REPO / "configs" / "tiny.yaml")))
-    return train_music(tunes, folder / "run", config, device="cpu", show_progress=False).best_checkpoint
+    options = TrainMusicOptions(data=str(tunes), out=str(folder / "run"), representation="melody",
+                                config=str(REPO / "configs" / "tiny.yaml"))
+    config = resolve_run_config(MUSIC, options.config, options.config_sets())
+    return train_domain(MUSIC, tunes, folder / "run", config, device="cpu", show_progress=False).best_checkpoint
 
 
 def spin(_: int) -> float:

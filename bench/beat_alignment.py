@@ -39,11 +39,12 @@ sys.path.insert(0, str(REPO))
 from genseq.core.atomic import atomic_write_text  # noqa: E402
 from genseq.core.options import GenerateDanceOptions  # noqa: E402
 from genseq.motion import beats as mb  # noqa: E402
-from genseq.motion.data import load_motion_clips  # noqa: E402
+from genseq.model.load import load_model  # noqa: E402
+from genseq.motion.domain import DANCE, load_motion_clips  # noqa: E402
 from genseq.motion.evaluate import compare_motion, real_reference, summarise  # noqa: E402
-from genseq.motion.generate import default_dance_checkpoint, load_dance_model  # noqa: E402
+from genseq.motion.generate import default_dance_checkpoint  # noqa: E402
 from genseq.motion.beats import resample  # noqa: E402
-from genseq.motion.to_music import (CANDIDATES, best_fit, generate_and_render_to_music, sample_for_song,  # noqa: E402
+from genseq.compose.dance_to_music import (CANDIDATES, best_fit, generate_and_render_to_music, sample_for_song,  # noqa: E402
                                     song_rate)
 from genseq.music.beats import SongBeats, midi_beats, tempo_band, track_beats  # noqa: E402
 
@@ -166,7 +167,7 @@ def main() -> None:
         sys.exit(f"needs {TUNES} and {CMU} (../shared is absent)")
     torch.set_num_threads(1)
     load = os.getloadavg()[0]
-    loaded = load_dance_model(default_dance_checkpoint())
+    loaded = load_model(default_dance_checkpoint(), DANCE)
     real = summarise(load_motion_clips(CMU, loaded.representation.fps))
     tunes = sorted(TUNES.glob("*.mid"))
     total = args.songs + args.recordings

@@ -25,7 +25,7 @@ Protocol:
   (temperature 1, every mixture component, no low-pass, no foot locking, limbs only rigid).
 
 Settings: name=temperature,top_k[,smoothing[,plant_feet]], drawn as generation draws them
-(heads.sample through genseq.motion.dance_sampling: top_k keeps the k most likely mixture
+(the one sampler, genseq.model.sampler, through motion.generate.sample_dance_values: top_k keeps the k most likely mixture
 components, temperature scales the spread), decoded as generation decodes (to_clip; smoothing and
 plant_feet default to its defaults). The first `--settings` entry is the headline (generate's
 defaults); the name `baseline` is the baseline above.
@@ -53,12 +53,13 @@ sys.path.insert(0, str(REPO))
 from genseq.core.atomic import atomic_write_text  # noqa: E402
 from genseq.core.motion import MotionClip  # noqa: E402
 from genseq.motion import kinematics, metrics  # noqa: E402
-from genseq.motion.dance_sampling import sample_dances  # noqa: E402
+from genseq.core.options import SamplingOptions  # noqa: E402
+from genseq.model.load import load_model  # noqa: E402
 from genseq.motion.encode import LIMB_TREE, OUTPUT_SMOOTHING_FRAMES, bone_lengths, hip_roots, local_positions, root_state  # noqa: E402
 from genseq.motion.skeleton import BONE_INDICES, INDEX  # noqa: E402
-from genseq.motion.data import load_motion_clips  # noqa: E402
+from genseq.motion.domain import DANCE, load_motion_clips  # noqa: E402
 from genseq.motion.evaluate import held_out_primers  # noqa: E402
-from genseq.motion.generate import load_dance_model  # noqa: E402
+from genseq.motion.generate import sample_dance_values  # noqa: E402
 
 CMU = REPO.parent / "shared" / "datasets" / "cmu-dance-bvh"
 STYLES = ("salsa", "indian", "martial")  # the folder's top level also has standard.bvh, a 0.1 s rest pose
@@ -130,14 +131,12 @@ def decode(loaded, primers: list[MotionClip], values: np.ndarray, name: str, set
 
 
 def generate(loaded, primers: list[MotionClip], steps: int, setting: dict, seed: int, name: str) -> list[MotionClip]:
-    """All primers in one batch (they have one length), drawn as generation draws (heads.sample)."""
+    """All primers in one batch (they have one length), drawn by the one sampler as generation draws."""
     encoding = encoding_of(loaded)
-    known = torch.ones(encoding.value_size)
-    known[encoding.unknown] = 0.0
     inputs = np.stack([encoding.normalise(*(lambda f: (f.values, f.mask))(encoding.features(p))) for p in primers])
-    values = sample_dances(loaded.model, inputs * known.numpy(), steps, known, setting["temperature"],
-                           setting["top_k"], seed=seed)
-    return decode(loaded, primers, values.cpu().numpy(), name, setting)
+    options = SamplingOptions(temperature=setting["temperature"], top_k=setting["top_k"] or None, seed=seed)
+    values = sample_dance_values(loaded, inputs, steps, options, len(primers))
+    return decode(loaded, primers, values, name, setting)
 
 
 def freeze_ratio(clips: list[MotionClip], real: Measured) -> float:
@@ -204,7 +203,7 @@ def main() -> None:
     real_vs_real["worst_distance_sd"] = kinematics.worst_distance(real_vs_real["table"])
     print(one_line("real_vs_real", real_vs_real), flush=True)
 
-    loaded = load_dance_model(args.checkpoint, "cpu")
+    loaded = load_model(args.checkpoint, DANCE, "cpu")
     primers = held_out_primers(held, args.samples, args.seed)
     long_primers = held_out_primers(held, args.long_samples, args.seed + 1)
     steps, long_steps = round(args.seconds * FPS), round(args.long_seconds * FPS)

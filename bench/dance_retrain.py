@@ -25,11 +25,10 @@ from genseq.core.config import DanceConfig  # noqa: E402
 from genseq.core.motion import save_clip  # noqa: E402
 from genseq.model.checkpoint import LAST, load_checkpoint, save_checkpoint  # noqa: E402
 from genseq.model.recurrent import count_parameters  # noqa: E402
-from genseq.model.train import build_model  # noqa: E402
+from genseq.model.load import build_model  # noqa: E402
+from genseq.model.train import spec_for, train_domain  # noqa: E402
+from genseq.motion.domain import DANCE, load_motion_clips, load_motion_files, long_enough_clips, split_clips  # noqa: E402
 from genseq.motion.encode import fit_encoding  # noqa: E402
-from genseq.motion.data import (  # noqa: E402
-    dance_spec, load_motion_clips, load_motion_files, long_enough_clips, split_clips, train_dance,
-)
 
 CMU = REPO.parent / "shared" / "datasets" / "cmu-dance-bvh"
 STYLES = ("salsa", "indian", "martial")
@@ -46,14 +45,14 @@ def write_training_clips(folder: Path, fps: float) -> None:
 def seed_run(start: Path, data: Path, out: Path, config: DanceConfig) -> None:
     """out/last.pt: the start checkpoint's weights and training state, under `config`."""
     old = load_checkpoint(start, kind="dance")
-    clips, _ = long_enough_clips(load_motion_files(data, config.fps), config.min_clip_seconds)
+    clips, _ = long_enough_clips(load_motion_files(data, config.fps)[0], config.min_clip_seconds)
     train_clips, _, _ = split_clips(clips, config.train.seed, config.train.valid_fraction)
     encoding = fit_encoding(train_clips, config.fps, config.mirror)
     for key in ("mean", "std"):
         if not np.allclose(old["representation"][key], encoding.metadata()[key], atol=1e-5):
             raise SystemExit(f"the start checkpoint was trained on other data: its {key} differs")
-    spec = dance_spec(config, encoding)
-    model = build_model(spec)
+    spec = spec_for(DANCE, encoding, config)
+    model = build_model(vars(spec))
     model.load_state_dict(old["state_dict"])
     optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +84,7 @@ def main() -> None:
     write_training_clips(data, config.fps)
     if not (args.out / LAST).exists():
         seed_run(args.start, data, args.out, config)
-    result = train_dance(data, args.out, config, "cpu", show_progress=False,
+    result = train_domain(DANCE, data, args.out, config, "cpu", show_progress=False,
                          progress=lambda r: print(f"epoch {r['epoch']}: train {r['train_loss']:.2f} valid "
                                                   f"{r['valid_loss']:.2f} {r['seconds']:.1f}s", flush=True))
     print(f"done: {result.epochs_run} epochs, best valid {result.best_valid_loss:.3f}, {result.stopped_because}, "

@@ -13,7 +13,7 @@ files, so their figures compare the two heads, not the papers.
 
 An existing run folder under --runs is resumed (genseq train resumes), up to the budget; both
 heads of a corpus train at once, one thread each. Sampling speed: frames per second of one
-continuation (batch 1) on one thread, the stateful sampler of genseq.model.sample.
+continuation (batch 1) on one thread, the one stateful sampler, genseq.model.sampler.
 """
 
 from __future__ import annotations
@@ -102,19 +102,22 @@ def sampling_speed(checkpoint: Path, frames: int = 400) -> tuple[float, float]:
     """Frames per second (wall, and per CPU second of this process: robust to other jobs on the
     cores) of one stateful continuation on one thread (the inputs' metric part left at zero: it
     costs the same)."""
-    from genseq.model.sample import SamplingOptions, sample_continuations
-    from genseq.model.train import load_trained_model
+    from genseq.core.options import SamplingOptions
+    from genseq.model.load import load_model
+    from genseq.model.sampler import Sampler, sample_continuations
+    from genseq.music.domain import MUSIC
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        model, payload = load_trained_model(checkpoint, "music", "cpu")
+        loaded = load_model(checkpoint, MUSIC, "cpu")
+        model, payload = loaded.model, loaded.payload
         keys, extra = payload["output_size"], payload["input_size"] - payload["output_size"]
         next_input = lambda values, index: torch.cat([values, torch.zeros(len(values), extra)], dim=1)  # noqa: E731
         primer = np.zeros((1, payload["input_size"]), dtype=np.float32)
-        sample_continuations(model, payload["head"], primer, next_input, 20, 1, SamplingOptions(seed=1))  # warm-up
+        sample_continuations(Sampler(model, payload["head"], SamplingOptions(seed=1)), primer, next_input, 20)  # warm-up
         started, cpu_started = time.perf_counter(), time.process_time()
-        sample_continuations(model, payload["head"], primer, next_input, frames, 1, SamplingOptions(seed=0))
+        sample_continuations(Sampler(model, payload["head"], SamplingOptions(seed=0)), primer, next_input, frames)
         return frames / (time.perf_counter() - started), frames / (time.process_time() - cpu_started)
     finally:
         torch.set_num_threads(threads)
@@ -122,9 +125,9 @@ def sampling_speed(checkpoint: Path, frames: int = 400) -> tuple[float, float]:
 
 @functools.lru_cache(maxsize=None)
 def folder_train_frames(dataset: Path) -> int:
-    from genseq.music.stages import load_music_data
+    from genseq.music.domain import load_music_split
 
-    return sum(s.total_steps - 1 for s in load_music_data(dataset, 1).train)
+    return sum(s.total_steps - 1 for s in load_music_split(dataset, 1).train)
 
 
 def train_frames(dataset: Path, run_dir: Path) -> int:

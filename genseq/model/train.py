@@ -259,6 +259,16 @@ def run_epoch(model, optimizer, spec: ModelSpec, config: TrainConfig, source: Pi
     return total / max(frames, 1.0)
 
 
+def spec_for(domain: Domain, representation, config, train_pieces: Sequence[EncodedPiece] = ()) -> ModelSpec:
+    """The model a run of the domain trains: sizes and head from its representation (a mixture head has
+    the config's components), an output bias at the training pieces' marginal frequencies."""
+    head, value_size = representation.head, representation.value_size
+    return ModelSpec(domain.kind, head, representation.input_size,
+                     heads.output_size(head, value_size, getattr(config, "mixture_components", 1)),
+                     representation.metadata(), config.model_dump(), marginal_output_bias(head, value_size, train_pieces),
+                     value_size)
+
+
 def train_domain(domain: Domain, data: str | Path, out: str | Path, config, device: str | None = None,
                  progress: Callable[[dict], None] | None = None, show_progress: bool = True) -> TrainResult:
     """Train on any domain's data (a file or folder): its items read and split (recorded in out/data.json,
@@ -277,11 +287,7 @@ def train_domain(domain: Domain, data: str | Path, out: str | Path, config, devi
     representation = domain.representation_for(config, split.train)
     source = domain.training_source(representation, split.train, config)
     valid = [representation.encode(item) for item in split.valid]
-    head, value_size = representation.head, representation.value_size
-    spec = ModelSpec(domain.kind, head, representation.input_size,
-                     heads.output_size(head, value_size, getattr(config, "mixture_components", 1)),
-                     representation.metadata(), config.model_dump(), marginal_output_bias(head, value_size, source.plain),
-                     value_size)
+    spec = spec_for(domain, representation, config, source.plain)
     check_model_memory(config.model, spec.input_size, spec.output_size, config.train)  # before anything is written
     with run_lock(out):
         start_run(out, {"data": str(data), "split": split.how,

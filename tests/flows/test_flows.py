@@ -66,3 +66,23 @@ def test_cache_keys_follow_genseq_source_code(tmp_path, monkeypatch):
     assert tasks.genseq_source_digest() == first
     (package / "music" / "stages.py").write_text("STEPS = 2\n")
     assert tasks.genseq_source_digest() != first
+
+
+def test_eval_samples_flow_compares_generated_with_real_pieces(prefect_server, tmp_path):
+    """The served eval-samples flow: a table artifact per statistic and the same result as the library."""
+    from flows.eval_samples import EvalSamplesParams, eval_samples_flow
+    from genseq.music.sample_eval import evaluate_samples
+    from tests.conftest import write_tune
+
+    for folder, shift in (("real", 0), ("generated", 2)):
+        (tmp_path / folder).mkdir()
+        for index in range(3):
+            notes = [(60 + shift + (i * (index + 1)) % 7, i * 0.5, i * 0.5 + 0.4) for i in range(32)]
+            write_tune(tmp_path / folder / f"tune_{index}.mid", notes)
+    params = EvalSamplesParams(generated=str(tmp_path / "generated"), reference=str(tmp_path / "real"), bars=4)
+    state = eval_samples_flow(params, return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    expected = evaluate_samples(tmp_path / "generated", tmp_path / "real", 4)
+    assert result["statistics"].keys() == expected["statistics"].keys() and result["real_pieces"] == 3
+    assert result["worst_statistic"] == expected["worst_statistic"]
