@@ -18,6 +18,7 @@ from genseq.core.paths import bundled_checkpoint
 from genseq.model.load import LoadedModel, load_model
 from genseq.model.sampler import Sampler, sample_continuations
 from genseq.music.domain import MUSIC, read_music_file
+from genseq.music.greedy import greedy_sampler
 from genseq.music.midi import write_midi
 
 Progress = Callable[[int, int], None]
@@ -82,8 +83,9 @@ def sample_music(options: GenerateMusicOptions, progress: Progress | None = None
         results.append(encoding.to_sequence(values, qpm, signatures if options.include_primer else [(0, *signatures[-1][1:])],
                                             name=name))
     if all(len(sequence) == 0 for sequence in results):
-        raise GenseqError("every sampled piece is silent (at temperature 0 the model always picks its most likely "
-                          "step, a rest or a held note); raise it, e.g. 0.5", "--temperature")
+        raise GenseqError(f"every sampled piece is silent (at temperature {options.temperature:g} the model nearly always "
+                          "picks its most likely step, a rest); use 0 (greedy, which keeps to notes) or 0.5 and up",
+                          "--temperature")
     return results
 
 
@@ -101,7 +103,12 @@ def sample_steps(loaded: LoadedModel, primer_values: np.ndarray, first_step: int
         return torch.cat([encoding.value_vectors_torch(values), row], dim=-1)
 
     on_step = None if progress is None else (lambda done: progress(done, steps))
-    sampler = Sampler(loaded.model, encoding.head, options)
+    if options.temperature == 0:  # greedy: the most likely music, not the silence a plain argmax gives
+        bar_steps = steps_per_bar(encoding.steps_per_quarter, *signatures[-1][1:])
+        sampler = greedy_sampler(loaded.model, encoding, options, bar_steps,
+                                 primer_values if options.primer is not None else None, options.num_outputs)
+    else:
+        sampler = Sampler(loaded.model, encoding.head, options)
     return sample_continuations(sampler, primer_inputs, next_input, steps, options.num_outputs, on_step).cpu().numpy()
 
 

@@ -213,3 +213,27 @@ def test_threads_of_one_process_still_exclude_each_other(tmp_path):
         done.set()
         thread.join()
     assert not (run / LOCK_NAME).exists()
+
+
+# --- 7. greedy gives music ------------------------------------------------------------------------
+
+BUNDLED = {rep: REPO / "assets" / f"music-{rep}.pt" for rep in ("melody", "pianoroll")}
+
+
+@pytest.mark.skipif(not all(p.exists() for p in BUNDLED.values()), reason=f"bundled music models in {REPO / 'assets'} absent")
+@pytest.mark.parametrize("representation", list(BUNDLED))
+def test_greedy_writes_music_with_notes_and_the_same_seed_the_same_piece(tmp_path, capsys, representation):
+    import pretty_midi
+
+    from tests.conftest import run_cli
+
+    pieces = []
+    for run in ("first", "again"):
+        code, _, err = run_cli(["generate", "music", "--representation", representation, "--temperature", "0", "--seed", "3",
+                                "--bars", "8", "--out", tmp_path / run, "--no-wav", "--no-png"], capsys)
+        assert code == 0, err
+        pieces.append((tmp_path / run / "sample_000.mid").read_bytes())
+    notes = pretty_midi.PrettyMIDI(str(tmp_path / "first" / "sample_000.mid")).instruments[0].notes
+    assert pieces[0] == pieces[1]
+    assert len(notes) >= 3 and len({n.pitch for n in notes}) >= 2, [(n.pitch, n.start, n.end) for n in notes]
+    assert max(n.end for n in notes) > 8 * 2.0 * 0.75  # 8 bars at 120 bpm last 16 s: notes until the last quarter
