@@ -1,0 +1,37 @@
+import importlib.util
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+from genseq.core.notes import NoteSequence
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_music_samples", REPO / "bench" / "music_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def piece(rows, steps):
+    return NoteSequence(np.array(rows), 4, 120.0, [(0, 4, 4)], steps)
+
+
+def test_a_listener_hears_silent_bars_and_chords_held_too_long(bench):
+    # bar 0: a chord struck once and held into bar 2 (40 steps = 2.5 bars with no new note), bar 3 silent
+    held = bench.held_chords(piece([[60, 80, 0, 40, 0], [64, 80, 0, 40, 0], [67, 80, 40, 48, 0]], 64))
+    assert held == {"silent_bars": 1, "longest_without_onset_bars": 2.5}
+    row = bench.listening([piece([[60, 80, 0, 64, 0]], 64), piece([[60, 80, 4 * i, 4 * i + 4, 0] for i in range(16)], 64)])
+    assert row["pieces_with_a_chord_held_over_2_bars"] == 1 and row["pieces_with_a_silent_bar"] == 0
+
+
+def test_lower_voices_are_the_chorale_less_its_soprano_and_scale_follows_the_melodys_key(bench):
+    whole = piece([[72, 80, 0, 4, 0], [67, 80, 0, 4, 0], [72, 80, 0, 4, 0], [61, 80, 4, 8, 0]], 8)
+    soprano = piece([[72, 80, 0, 4, 0], [74, 80, 4, 8, 0], [76, 80, 8, 12, 0], [77, 80, 12, 16, 0]], 16)
+    lower = bench.without(whole, soprano.notes)
+    assert lower.notes[:, [0, 2, 3]].tolist() == [[67, 0, 4], [72, 0, 4], [61, 4, 8]]  # a doubled 72 stays once
+    assert bench.scale_in_key(lower, soprano) == pytest.approx(2 / 3)  # C major: C# is outside
