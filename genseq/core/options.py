@@ -342,6 +342,8 @@ class LiveOptions(LiveMusicOptions):
     temperature_cc: int = Field(16, ge=0, le=127, description="controller that sets the temperature (0-127: 0 to 2)")
     tempo_cc: int = Field(17, ge=0, le=127, description="controller that sets the tempo (0-127: 60 to 200 qpm)")
     panic_cc: int = Field(123, ge=0, le=127, description="controller that ends every note genseq plays (panic)")
+    web: bool = Field(False, description="play in the browser instead: a local page on 127.0.0.1 (its address is printed)")
+    web_port: int = Field(8765, ge=0, le=65535, description="the page's port with --web (0: any free port)")
 
 
 class StreamMusicOptions(LiveMusicOptions):

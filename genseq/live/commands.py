@@ -52,10 +52,12 @@ def open_output(options: LiveMusicOptions, clock):
 
 
 def live(options: LiveOptions, say: Say, clock=None) -> int:
-    if options.list_ports:
+    if options.list_ports and not options.web:
         return print_ports(say)
     clock = clock or SystemClock()
     session = start_session(options)
+    if options.web:
+        return live_in_browser(options, session, say, clock)
     inport = open_port(options.in_port, False, "--in-port", clock)
     try:
         outport, player = open_output(options, clock)
@@ -65,14 +67,33 @@ def live(options: LiveOptions, say: Say, clock=None) -> int:
     try:
         say(f"genseq live: play into {inport.name!r}, answers on {outport.name!r} "
             f"({session.encoding.name} model); Ctrl-C stops")
-        status = StatusLine()
-        engine = CallAndResponse(session, player, clock, engine_settings(options), log=status.say)
         named = [port for port, name in ((inport, options.in_port), (outport, options.out_port)) if name not in (None, SYNTH)]
-        stop_at = None if options.seconds is None else clock.now() + options.seconds
-        ending = run_live(engine, inport, clock, stop_at, status, PortWatch(named, clock))
+        status = StatusLine()
+        engine = answer_calls(options, session, inport, player, clock, status, PortWatch(named, clock), say)
     finally:
         close_quietly(inport, outport)
+    return 0
+
+
+def answer_calls(options: LiveOptions, session, inport, player, clock, status, watch, say: Say) -> CallAndResponse:
+    engine = CallAndResponse(session, player, clock, engine_settings(options), log=status.say)
+    stop_at = None if options.seconds is None else clock.now() + options.seconds
+    ending = run_live(engine, inport, clock, stop_at, status, watch)
     say(f"{ending.reason}: {ending.released} sounding notes released; {len(engine.answers)} answers")
+    return engine
+
+
+def live_in_browser(options: LiveOptions, session, say: Say, clock) -> int:
+    """The engine behind the local page: keys come in over its WebSocket, the answer goes out on it."""
+    from genseq.live.web import PageOutput, PageStatus, WebServer
+
+    server = WebServer(options.web_port)
+    try:
+        player = NotePlayer(PageOutput("page", clients=server.clients).send)
+        say(f"genseq live: open {server.url} in a browser ({session.encoding.name} model); Ctrl-C stops")
+        answer_calls(options, session, server.inport, player, clock, PageStatus(StatusLine(), server.clients), None, say)
+    finally:
+        server.close()
     return 0
 
 

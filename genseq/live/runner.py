@@ -21,12 +21,13 @@ class Ending:
 
 
 def run_live(engine: CallAndResponse, inport, clock, stop_at: float | None = None, status=None, watch=None,
-             poll_s: float = POLL_S) -> Ending:
-    """Run call and response until `stop_at` (clock time) or Ctrl-C. A port that fails or goes away
-    ends the run as a GenseqError naming it, after every note that can be released is."""
+             poll_s: float = POLL_S, stop=None) -> Ending:
+    """Run call and response until `stop_at` (clock time), Ctrl-C, or `stop` (a threading.Event) is
+    set. A port that fails or goes away ends the run as a GenseqError naming it, after every note
+    that can be released is."""
     player, reason = engine.player, "stopped"
     try:
-        while stop_at is None or clock.now() < stop_at:
+        while (stop_at is None or clock.now() < stop_at) and not (stop is not None and stop.is_set()):
             player.send_due(clock.now())
             now = clock.now()
             for message in receive_pending(inport):

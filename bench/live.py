@@ -1,0 +1,292 @@
+"""Live play and streams (issue 21): how fast a step is, whether answers are ready and on time,
+how steady a long stream is, and whether an answer stays with its call.
+
+- step latency p50/p99 at batch 1 on one thread (melody, piano roll), beside the bare model
+  forward (no input building, no draw) measured in the same run as the baseline;
+- `--calls` calls at random tempos in 60-200 qpm through the engine on a fast-forward clock (real
+  compute, no waiting): end of call to answer ready, and the fraction ready for its bar line
+  (neither pushed back nor late);
+- `--realtime-calls` calls through the real loop on the system clock, in-process ports stamping
+  each message as it arrives: the first answer note's error against its bar-line time, and every
+  answer note's jitter against its grid time;
+- a `--hours` stream (simulated: fast-forward clock) per model: memory growth per hour (linear fit
+  of the resident set) and the last hour's p99 step over the first's;
+- answers to held-out Nottingham tunes (first 4 bars the call, the next 4 the real answer): scale
+  consistency in the call's key, notes per bar and groove, |mean difference| / sd of the real ones.
+
+    OMP_NUM_THREADS=1 python bench/live.py [--hours 8] [--calls 200] [--realtime-calls 20] [--out bench/results/live.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shlex
+import sys
+import threading
+import time
+from pathlib import Path
+
+import mido
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from genseq.core.atomic import atomic_write_text  # noqa: E402
+from genseq.core.options import SamplingOptions  # noqa: E402
+from genseq.live.clock import FastForwardClock, SystemClock  # noqa: E402
+from genseq.live.engine import CallAndResponse, EngineSettings  # noqa: E402
+from genseq.live.memory_ports import MemoryInput, MemoryOutput  # noqa: E402
+from genseq.live.player import NotePlayer, is_note_on  # noqa: E402
+from genseq.live.runner import run_live  # noqa: E402
+from genseq.live.session import StepSession, load_music_model  # noqa: E402
+from genseq.live.stream import stream_music  # noqa: E402
+
+NOTTINGHAM = REPO.parent / "shared" / "datasets" / "nottingham" / "test"
+TARGETS = {"answer_on_time_fraction": ">= 0.99", "first_note_error_ms_p99": "<= 5", "note_jitter_ms_p99": "<= 3",
+           "step_ms_p99_melody": "<= 1", "step_ms_p99_pianoroll": "<= 3", "memory_growth_mb_per_hour": "< 1",
+           "late_p99_ratio": "<= 1.1", "dance_stream_dropped_frames": "0", "answer_vs_call_worst_sd": "<= 0.5"}
+
+
+def percentiles(values, ms: bool = True) -> dict:
+    values = np.asarray(values, dtype=np.float64) * (1000 if ms else 1)
+    return {"p50": round(float(np.percentile(values, 50)), 4), "p99": round(float(np.percentile(values, 99)), 4),
+            "max": round(float(values.max()), 4), "n": int(len(values))}
+
+
+def session_of(representation: str, seed: int = 0) -> StepSession:
+    return StepSession(load_music_model(None, representation),
+                       SamplingOptions(seed=seed, top_p=0.95 if representation == "melody" else None))
+
+
+def step_latency(representation: str, steps: int) -> dict:
+    session = session_of(representation)
+    session.draw_steps(200)  # warm up
+    drawn = []
+    for _ in range(steps):
+        began = time.perf_counter()
+        session.draw()
+        drawn.append(time.perf_counter() - began)
+    inputs = torch.as_tensor(session.inputs(session.vector(session.last_value), session.step)[None])
+    bare = []
+    for _ in range(steps):
+        began = time.perf_counter()
+        session.sampler.feed(inputs)
+        bare.append(time.perf_counter() - began)
+    return {"step_ms": percentiles(drawn), "baseline_bare_forward_ms": percentiles(bare)}
+
+
+def random_call(rng: random.Random, qpm: float, start: float) -> list[tuple[int, float, float]]:
+    """1 to 4 bars of a random walk in C major, eighth and quarter notes, 80 % legato."""
+    eighth, scale = 30.0 / qpm, [0, 2, 4, 5, 7, 9, 11]
+    bars, when, degree, notes = rng.randint(1, 4), start, rng.randrange(7), []
+    while when < start + bars * 8 * eighth - 1e-9:
+        length = eighth * rng.choice([1, 1, 2])
+        degree = max(0, min(13, degree + rng.choice([-2, -1, -1, 1, 1, 2])))
+        pitch = 60 + 12 * (degree // 7) + scale[degree % 7]
+        notes.append((pitch, when + rng.uniform(-0.01, 0.01), when + 0.8 * length))
+        when += length
+    return notes
+
+
+def answers_to_calls(count: int, seed: int = 0) -> dict:
+    """`count` calls through the engine, each at its own tempo, on a fast-forward clock."""
+    rng, clock = random.Random(seed), FastForwardClock()
+    out = MemoryOutput("bench-out", clock=clock)
+    out.keep = False
+    session = session_of("melody")
+    records = []
+    for _ in range(count):
+        qpm = rng.uniform(60, 200)
+        engine = CallAndResponse(session, NotePlayer(out.send), clock, EngineSettings(tempo=qpm), log=lambda _: None)
+        events = []
+        for pitch, on, off in random_call(rng, qpm, clock.now() + 0.5):
+            events += [(on, mido.Message("note_on", note=pitch, velocity=80)), (off, mido.Message("note_off", note=pitch))]
+        for when, message in sorted(events, key=lambda event: event[0]):
+            clock.sleep_until(when)
+            engine.on_message(message, clock.now())
+        clock.sleep_until(engine.call_ends_at())
+        engine.tick(clock.now())
+        records.append((engine.answers[-1], qpm))
+        engine.player.cancel()
+    ready = [answer.ready_at - answer.ended_at for answer, _ in records]
+    on_time = [not answer.pushed_back and answer.ready_at <= answer.bar_line for answer, _ in records]
+    quarter_bar_ms = [60_000 / qpm for _, qpm in records]
+    return {"calls": count, "tempo_range_qpm": [60, 200], "end_of_call_to_ready_ms": percentiles(ready),
+            "answer_on_time_fraction": round(float(np.mean(on_time)), 4),
+            "slack_to_quarter_bar_ms_min": round(float(min(q - r * 1000 for q, r in zip(quarter_bar_ms, ready))), 2)}
+
+
+class StampedOutput(MemoryOutput):
+    """Stamps each message with perf_counter the moment it reaches the port."""
+
+    def _send(self, message) -> None:
+        self.received.append((time.perf_counter(), message))
+
+
+def realtime_calls(count: int, qpm: float, seed: int = 1) -> dict:
+    """Calls played in real time into the real loop; answer notes stamped at the output port."""
+    rng, clock = random.Random(seed), SystemClock()
+    inport, out = MemoryInput("bench-in"), StampedOutput("bench-out")
+    player, scheduled = NotePlayer(out.send), []
+    player.sent_log = lambda when, message: scheduled.append((when, message))
+    engine = CallAndResponse(session_of("melody"), player, clock, EngineSettings(tempo=qpm, gap_ms=250, max_bars=1),
+                             log=lambda _: None)
+    bar = 240.0 / qpm
+    plan, when = [], clock.now() + 0.3
+    for _ in range(count):
+        notes = [(p, on, off) for p, on, off in random_call(rng, qpm, when) if on < when + bar - 0.05]
+        plan += [(on, mido.Message("note_on", note=p, velocity=80)) for p, on, _ in notes]
+        plan += [(off, mido.Message("note_off", note=p)) for p, _, off in notes]
+        when += 4 * bar  # the call, the gap and the wait for a bar line, the one-bar answer, a rest
+
+    def feed():
+        for at, message in sorted(plan, key=lambda event: event[0]):
+            clock.sleep_until(at, precise=True)
+            inport.put(message)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    run_live(engine, inport, clock, stop_at=when + bar)
+    feeder.join()
+    arrived = [stamp for stamp, message in out.received if is_note_on(message)]
+    meant = [due for due, message in scheduled if is_note_on(message) and due is not None]
+    jitter = np.abs(np.array(arrived) - np.array(meant))
+    first_errors = []
+    for answer in engine.answers:
+        if not answer.notes:
+            continue
+        due = answer.start + answer.notes[0][1] * 60.0 / qpm / 4
+        first_errors.append(min(abs(stamp - due) for stamp in arrived))
+    return {"calls": count, "answers": len(engine.answers), "qpm": qpm, "answer_notes": len(arrived),
+            "first_note_error_ms": percentiles(first_errors), "note_jitter_ms": percentiles(jitter),
+            "pushed_back": int(sum(answer.pushed_back for answer in engine.answers)),
+            "hung_notes": len(out.hung_notes())}
+
+
+def resident_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096 / 2**20
+
+
+def long_stream(representation: str, hours: float, qpm: float = 120.0) -> dict:
+    """A simulated `hours` stream: per step the draw time, and the resident set every 10 minutes."""
+    session = session_of(representation)
+    steps = int(hours * 3600 * qpm / 60 * session.music.steps_per_quarter)
+    per_hour = int(3600 * qpm / 60 * session.music.steps_per_quarter)
+    draw = np.zeros(steps, dtype=np.float32)  # allocated before the first memory sample
+    sample_every = per_hour // 6
+    memory = np.full(steps // sample_every + 2, np.nan)
+    out = MemoryOutput("bench-out")
+    out.keep = False
+
+    def on_step(index: int, drawn: float, late: float) -> None:
+        draw[index] = drawn
+        if index % sample_every == 0:
+            memory[index // sample_every] = resident_mb()
+
+    began = time.perf_counter()
+    played = stream_music(session, NotePlayer(out.send), FastForwardClock(), qpm, seconds=hours * 3600, on_step=on_step)
+    wall = time.perf_counter() - began
+    samples = memory[~np.isnan(memory)]
+    hours_at = np.arange(len(samples)) * sample_every / per_hour
+    keep = hours_at >= min(0.5, hours / 4)  # after the allocator's first half hour
+    slope = float(np.polyfit(hours_at[keep], samples[keep], 1)[0]) if keep.sum() >= 2 else None
+    window = min(per_hour, played // 2)
+    first, last = np.percentile(draw[:window], 99), np.percentile(draw[played - window:played], 99)
+    return {"simulated_hours": hours, "steps": played, "wall_seconds": round(wall, 1), "qpm": qpm,
+            "memory_mb_start": round(float(samples[0]), 2), "memory_mb_end": round(float(samples[-1]), 2),
+            "memory_growth_mb_per_hour": None if slope is None else round(slope, 4),
+            "first_hour_step_ms_p99": round(float(first) * 1000, 4), "last_hour_step_ms_p99": round(float(last) * 1000, 4),
+            "late_p99_ratio": round(float(last / first), 4), "step_ms": percentiles(draw[:played])}
+
+
+def answer_vs_call(tunes: int) -> dict:
+    """Held-out tunes: first 4 bars the call, the next 4 the real answer, against the model's answer."""
+    from genseq.music.midi import read_midi
+    from genseq.music.sample_eval import compare_pieces
+    from genseq.music.statistics import MAJOR_SCALE
+
+    if not NOTTINGHAM.is_dir():
+        return {"reason": f"held-out tunes absent ({NOTTINGHAM})"}
+    session = session_of("melody")
+    spb = session.music.steps_per_bar
+    real, answers, in_key = [], [], {"real": [], "answer": []}
+    for path in sorted(NOTTINGHAM.glob("*.mid"))[:tunes]:
+        piece = read_midi(path, session.music.steps_per_quarter)
+        if piece.total_steps < 8 * spb or piece.time_signatures[0][1:] != (4, 4):
+            continue
+        values = session.values_of(piece)
+        session.start_phrase()
+        session.listen(values[:4 * spb])
+        answer = session.to_notes(session.draw_steps(4 * spb), piece.qpm)
+        continuation = session.to_notes(values[4 * spb:8 * spb], piece.qpm)
+        call_classes = session.to_notes(values[:4 * spb], piece.qpm).notes[:, 0] % 12
+        root = max(range(12), key=lambda r: np.isin(call_classes, (MAJOR_SCALE + r) % 12).mean())
+        for name, notes in (("real", continuation), ("answer", answer)):
+            if len(notes):
+                in_key[name].append(float(np.isin(notes.notes[:, 0] % 12, (MAJOR_SCALE + root) % 12).mean()))
+        real.append(continuation)
+        answers.append(answer)
+    compared = compare_pieces(real, answers, bars=4)["statistics"]
+    key_sd = float(np.std(in_key["real"], ddof=1)) or 1e-9
+    result = {"tunes": len(real), "in_call_key": {"real_mean": round(float(np.mean(in_key["real"])), 4),
+                                                  "answer_mean": round(float(np.mean(in_key["answer"])), 4),
+                                                  "distance_sd": round(abs(np.mean(in_key["real"]) - np.mean(in_key["answer"])) / key_sd, 4)}}
+    for name in ("notes_per_bar", "groove_consistency", "rhythm_entropy"):
+        result[name] = {key: compared[name][key] for key in ("real_mean", "generated_mean", "distance_sd")}
+    result["worst_sd"] = max(result["in_call_key"]["distance_sd"], *(result[n]["distance_sd"] or 0 for n in
+                                                                     ("notes_per_bar", "groove_consistency", "rhythm_entropy")))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hours", type=float, default=8.0, help="simulated stream length per model")
+    parser.add_argument("--pianoroll-hours", type=float, default=None, help="the piano roll's (default: --hours)")
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--realtime-calls", type=int, default=20)
+    parser.add_argument("--realtime-qpm", type=float, default=180.0)
+    parser.add_argument("--steps", type=int, default=5000, help="timed steps per model for the latency")
+    parser.add_argument("--tunes", type=int, default=170, help="held-out tunes for answer-vs-call")
+    parser.add_argument("--out", default=str(REPO / "bench" / "results" / "live.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    report = {"command": "OMP_NUM_THREADS=1 python bench/live.py " + shlex.join(sys.argv[1:]), "targets": TARGETS}
+    for name in ("melody", "pianoroll"):
+        report[f"latency_{name}"] = step_latency(name, args.steps)
+        print(name, "step", report[f"latency_{name}"], flush=True)
+    report["calls"] = answers_to_calls(args.calls)
+    print("calls", report["calls"], flush=True)
+    report["realtime"] = realtime_calls(args.realtime_calls, args.realtime_qpm)
+    print("realtime", report["realtime"], flush=True)
+    report["answer_vs_call"] = answer_vs_call(args.tunes)
+    print("answer vs call", report["answer_vs_call"], flush=True)
+    for name, hours in (("melody", args.hours), ("pianoroll", args.pianoroll_hours or args.hours)):
+        report[f"stream_{name}"] = long_stream(name, hours)
+        print("stream", name, report[f"stream_{name}"], flush=True)
+    streams = [report["stream_melody"], report["stream_pianoroll"]]
+    report.update({
+        "answer_on_time_fraction": report["calls"]["answer_on_time_fraction"],
+        "first_note_error_ms_p99": report["realtime"]["first_note_error_ms"]["p99"],
+        "note_jitter_ms_p99": report["realtime"]["note_jitter_ms"]["p99"],
+        "step_ms_p99_melody": report["latency_melody"]["step_ms"]["p99"],
+        "step_ms_p99_pianoroll": report["latency_pianoroll"]["step_ms"]["p99"],
+        "memory_growth_mb_per_hour": max(s["memory_growth_mb_per_hour"] or 0.0 for s in streams),
+        "late_p99_ratio": max(s["late_p99_ratio"] for s in streams),
+        "dance_stream_dropped_frames": None,
+        "dance_stream_reason": "genseq stream dance is not built yet (issue 21 leaves it for later): nothing to measure",
+        "answer_vs_call_worst_sd": report["answer_vs_call"].get("worst_sd"),
+    })
+    with open("/proc/loadavg") as load:
+        report["machine_load_at_end"] = load.read().split()[:3]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out, json.dumps(report, indent=1))
+    print(json.dumps({key: report[key] for key in TARGETS}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
