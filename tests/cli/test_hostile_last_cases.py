@@ -56,6 +56,16 @@ def test_an_unreadable_last_checkpoint_is_refused_before_the_run_folder_is_writt
     assert not any(word in line for word in TORCH_WORDS), line
 
 
+def test_nothing_is_said_to_train_before_the_refusal(tmp_path, music_data, capsys):
+    from tests.conftest import run_cli
+
+    run = tmp_path / "run"
+    run.mkdir()
+    unreadable_checkpoint(run / "last.pt", "text")
+    code, _, err = run_cli(["train", "music", "--data", music_data, "--out", run, "--config", TINY, "--epochs", "1"], capsys)
+    assert code == 2 and err.strip().splitlines() == [err.strip()] and "training a" not in err, err
+
+
 @pytest.mark.parametrize("make", ["text", "random", "truncated", "object"])
 def test_an_unreadable_checkpoint_is_said_in_genseqs_words(tmp_path, make):
     path = unreadable_checkpoint(tmp_path / f"{make}.pt", make)
