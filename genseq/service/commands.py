@@ -124,8 +124,12 @@ def stop_child(process: subprocess.Popen, signalled: bool) -> None:
 
 
 def batch_cmd(
-    manifest: Path = typer.Argument(..., help="YAML or CSV manifest: one job per row (kind, checkpoint, primer, "
-                                               "parameters, output)"),
+    manifest: Optional[Path] = typer.Argument(None, help="YAML or CSV manifest: one job per row (kind, checkpoint, primer, "
+                                                         "parameters, output)"),
+    songs: Optional[Path] = typer.Option(None, "--songs", help="instead of a manifest: a folder of songs (wav, mp3, flac, "
+                                                               "ogg, m4a, MIDI), one music video each (song.mp4)"),
+    parameters: Optional[str] = typer.Option(None, "--parameters", help="with --songs: key=value;... for every video "
+                                                                        "(size=vertical;theme=neon;seconds=30)"),
     out: Path = typer.Option(Path("rendered"), "--out", help="output root: every row's output goes inside it"),
     workers: int = typer.Option(2, min=1, envvar="GENSEQ_BATCH_WORKERS", help="jobs at once"),
     runner: str = typer.Option("process", envvar="GENSEQ_BATCH_RUNNER",
@@ -143,10 +147,25 @@ def batch_cmd(
     def progress(result) -> None:
         say(f"row {result.row}: {result.status}{' (' + result.reason + ')' if result.status == 'failed' else ''}")
 
-    result = run_batch(manifest, out, workers, runner, device, on_result=progress)
+    result = run_batch(batch_plan(manifest, songs, parameters, out), out, workers, runner, device, on_result=progress)
     typer.echo(result.table())
     if report is not None:
         atomic_write_text(report, json.dumps(result.to_json(), indent=1))
     gc.freeze()  # the command ends here: exit without collecting torch's ~200k objects one by one (0.5 s)
     if result.failed:
         sys.exit(1)  # not typer.Exit: genseq's main() runs click with standalone_mode=False, which drops it
+
+
+def batch_plan(manifest: Optional[Path], songs: Optional[Path], parameters: Optional[str], out: Path):
+    """The manifest, or the plan of a folder of songs (genseq/service/songs.py): one of the two."""
+    from genseq.core.errors import GenseqError
+
+    if (manifest is None) == (songs is None):
+        raise GenseqError("give a manifest or --songs FOLDER (one of the two)")
+    if songs is None:
+        if parameters is not None:
+            raise GenseqError("--parameters goes with --songs (a manifest's rows carry their own)")
+        return manifest
+    from genseq.service.songs import plan_songs
+
+    return plan_songs(songs, out, parameters)

@@ -270,8 +270,11 @@ class Plan:
 def plan_batch(manifest: str | Path, output_root: str | Path) -> Plan:
     """Validate every row; a bad row becomes a failed result with its reason, never an exception."""
     manifest = Path(manifest)
-    rows = read_manifest_rows(manifest)
-    base_dir = str(manifest.resolve().parent)
+    return plan_rows(read_manifest_rows(manifest), str(manifest.resolve().parent), output_root)
+
+
+def plan_rows(rows: list[dict], base_dir: str, output_root: str | Path) -> Plan:
+    """plan_batch for rows made elsewhere (genseq/service/songs.py: one per song of a folder)."""
     jobs, rejected, claimed, limit = [], [], {}, name_limit(output_root)
     for raw in rows:
         number = raw.get("row", 0)

@@ -18,7 +18,7 @@ from typing import Callable, Literal, Optional
 from genseq.core.atomic import ensure_writable_dir
 from genseq.core.errors import GenseqError
 from genseq.service.jobs import Step, check_job, job_steps, remove_empty_folders, run_job
-from genseq.service.manifest import Job, plan_batch
+from genseq.service.manifest import Job, Plan, plan_batch
 from genseq.service.results import BatchReport, JobResult
 from genseq.service.workers import (modules_for, preload_modules, prepare_worker, set_torch_threads,
                                     torch_threads_per_worker, worker_context)
@@ -43,7 +43,7 @@ def largest_first(jobs: list[Job]) -> list[Job]:
     return sorted(jobs, key=job_weight, reverse=True)
 
 
-def run_batch(manifest: str | Path, output_root: str | Path, workers: int = 2, runner: Runner = "process",
+def run_batch(manifest: str | Path | Plan, output_root: str | Path, workers: int = 2, runner: Runner = "process",
               device: str | None = None, on_result: OnResult = None) -> BatchReport:
     """Validate the manifest, then run every valid job on `workers` processes (or threads)."""
     if workers < 1:
@@ -52,7 +52,7 @@ def run_batch(manifest: str | Path, output_root: str | Path, workers: int = 2, r
         raise GenseqError(f"runner must be 'process' or 'thread', got '{runner}'")
     started = time.monotonic()
     output_root = Path(output_root)
-    plan = plan_batch(manifest, output_root)  # a refused manifest leaves no --out folder behind
+    plan = manifest if isinstance(manifest, Plan) else plan_batch(manifest, output_root)  # a refused one leaves no --out
     results = list(plan.rejected)
     for result in plan.rejected:
         if on_result:
