@@ -108,3 +108,14 @@ def wait_for(condition, seconds: float) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("timed out")
+
+
+def test_a_port_in_use_is_one_line():
+    from genseq.core.errors import GenseqError
+
+    first = WebServer(0)
+    try:
+        with pytest.raises(GenseqError, match=f"cannot listen on 127.0.0.1:{first.port}"):
+            WebServer(first.port)
+    finally:
+        first.close()
