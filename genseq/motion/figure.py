@@ -71,6 +71,7 @@ class Scene:
     scale: float                  # pixels per metre
     floor_y: int                  # pixel row of the ground
     shadow: np.ndarray            # (frames, 3) centre x pixel, half width pixel, strength 0..1
+    horizon_y: int = 0            # pixel row of the horizon
     grid: tuple[int, int, int] | None = None   # BGR floor lines; None: no lines (a picture behind the figure)
     head_colours: tuple = ((105, 126, 157), (171, 195, 231))   # BGR shade and light of the head
 
@@ -130,7 +131,14 @@ def backdrop(width: int, height: int, floor_top: int, theme: Theme, flat: tuple[
 def framing_scale(width: int, height: int, top: float, ground: float, reach: float) -> float:
     """Pixels per metre: the whole body (ground to the top of the head) fits the height above the floor
     row, and its reach either side of the camera fits the width; a wide frame leaves room to move."""
-    return min(height * (FLOOR_ROW - 0.08) / max(top - ground, 0.5), width * 0.42 / max(float(reach), 0.4))
+    return min(height * (FLOOR_ROW - 0.08) / max(top - ground, 0.5), width * 0.46 / max(float(reach), 0.4))
+
+
+def ground_rows(height: int, body_pixels: float) -> tuple[int, int]:
+    """(floor row, horizon row). A frame taller than the body needs (vertical) holds the body in its middle,
+    the floor raised and the horizon with it; otherwise the floor is at FLOOR_ROW, the horizon at HORIZON_ROW."""
+    floor = min(height * FLOOR_ROW, (height + body_pixels) / 2 + 0.04 * height)
+    return int(round(floor)), int(round(floor - (FLOOR_ROW - HORIZON_ROW) * height))
 
 
 def build_scene(clip: MotionClip, width: int, height: int | None = None, background: tuple[int, int, int] | None = None,
@@ -151,7 +159,7 @@ def build_scene(clip: MotionClip, width: int, height: int | None = None, backgro
     top = float(np.percentile(points[:, 1], 99.5)) + HEAD_RADIUS
     reach = max((float(np.abs(where[n][ok[n], 0] - camera_x[ok[n]]).max()) for n in where if ok[n].any()), default=1.0)
     scale = framing_scale(width, height, top, ground, reach)
-    floor_y = int(round(height * FLOOR_ROW))
+    floor_y, horizon_y = ground_rows(height, (top - ground) * scale)
 
     def pixels(xyz: np.ndarray) -> np.ndarray:
         x = (xyz[:, 0] - camera_x) * scale + width / 2
@@ -183,10 +191,10 @@ def build_scene(clip: MotionClip, width: int, height: int | None = None, backgro
     head_xy = pixels(where["head"]) if "head" in where else np.zeros((frames, 2))
     head_r = np.where(ok.get("head", np.zeros(frames, bool)), HEAD_RADIUS * scale, 0.0)
     head = np.concatenate([head_xy, head_r[:, None]], axis=1)
-    behind_figure = picture if picture is not None else backdrop(width, height, int(height * HORIZON_ROW), theme, background)
+    behind_figure = picture if picture is not None else backdrop(width, height, horizon_y, theme, background)
     grid = None if picture is not None else tuple(int(c) for c in np.clip(bgr_of(theme.floor_near) + 12, 0, 255))
     return Scene(width, height, behind_figure, fixed(outlines), fixed(ends), fixed(radii), shown, order, colours, fixed(head),
-                 camera_x, scale, floor_y, shadow_track(where, ok, pixels, ground, scale, frames), grid,
+                 camera_x, scale, floor_y, shadow_track(where, ok, pixels, ground, scale, frames), horizon_y, grid,
                  head_colours(theme))
 
 
@@ -266,7 +274,7 @@ def draw_floor(canvas: np.ndarray, scene: Scene, camera_x: float) -> None:
     """Floor lines running towards the horizon, sliding as the camera moves."""
     if scene.grid is None:
         return
-    width, height, horizon = scene.width, scene.height, int(scene.height * HORIZON_ROW)
+    width, height, horizon = scene.width, scene.height, scene.horizon_y
     spacing = GRID_METRES * scene.scale * 0.35
     first = int(np.floor((camera_x * scene.scale * 0.35 - width / 2) / spacing)) - 1
     for k in range(first, first + int(width / spacing) + 3):
