@@ -138,14 +138,19 @@ def draw_categorical(logits: np.ndarray, temperature: float, top_k: int | None, 
 
 def keep_nucleus_(weights: np.ndarray, top_p: float) -> None:
     """Zero the classes outside the smallest set whose probability reaches top_p (as filter_logits).
-    Where the most likely class alone reaches top_p (a confident step: most steps of a trained melody
-    model) that is the set, found without a sort."""
+    Where the most likely class alone reaches top_p (a confident step) that is the set, found without a sort."""
     probs = weights / weights.sum(axis=-1, keepdims=True)
-    best = probs.argmax(axis=-1)
-    if len(probs) == 1 and probs[0, best[0]] >= top_p:
-        keep = weights[0, best[0]]
-        weights[:] = 0.0
-        weights[0, best[0]] = keep
+    if len(probs) == 1:
+        row, best = probs[0], probs[0].argmax()
+        if row[best] >= top_p:
+            keep = weights[0, best]
+            weights[:] = 0.0
+            weights[0, best] = keep
+            return
+        order = np.argsort(-row, kind="stable")
+        ranked = row[order]
+        before = np.cumsum(ranked) - ranked
+        weights[0, order[before >= top_p]] = 0.0
         return
     order = np.argsort(-probs, axis=-1, kind="stable")
     ranked = np.take_along_axis(probs, order, axis=-1)

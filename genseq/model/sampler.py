@@ -71,6 +71,7 @@ class Sampler:
         self.device = next(model.parameters()).device
         self.generator = torch.Generator(device=self.device).manual_seed(options.seed)
         self.fast = fast and fast_step.supports(model)
+        self._parameters = list(model.parameters())
         self._state: State | None = None
         self._outputs: torch.Tensor | None = None  # (B, O): the last step's outputs on the torch path
         self._step: fast_step.PreparedStep | None = None
@@ -115,7 +116,7 @@ class Sampler:
 
     def _prepared(self, batch: int) -> fast_step.PreparedStep:
         """The prepared step for `batch` streams holding the current state (made again if the weights changed)."""
-        versions = [p._version for p in self.model.parameters()]
+        versions = [p._version for p in self._parameters]
         if self._step is not None and (versions != self._versions or self._step.batch != batch):
             if self._stepped and self._step.batch != batch:
                 raise ValueError(f"a batch of {batch} fed to a sampler holding the state of {self._step.batch}")
