@@ -381,53 +381,15 @@ def demo_cmd(out: Path = typer.Option(Path("generated"), "--out", help="folder f
 # ---------------------------------------------------------------------------------------------
 # Live
 
-stream_app = typer.Typer(no_args_is_help=True, help="Play new music without end, in real time.")
-app.add_typer(stream_app, name="stream")
-M = opts.LiveOptions
+
+def register_live_commands() -> None:
+    """`genseq live` and `genseq stream music` live in genseq/live (real-time play, not files)."""
+    from genseq.live.cli_commands import register
+
+    register(app, field)
 
 
-@app.command("live")
-def live_cmd(
-    in_port: Optional[str] = field(M, "in_port"), out_port: Optional[str] = field(M, "out_port"),
-    list_ports: bool = field(M, "list_ports"), checkpoint: Optional[Path] = field(M, "checkpoint"),
-    representation: str = field(M, "representation"), tempo: Optional[float] = field(M, "tempo"),
-    gap_ms: Optional[float] = field(M, "gap_ms"), min_notes: int = field(M, "min_notes"), max_bars: int = field(M, "max_bars"),
-    temperature: float = field(M, "temperature"), top_k: Optional[int] = field(M, "top_k"),
-    top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"), channel: int = field(M, "channel"),
-    program: Optional[int] = field(M, "program"), thru: bool = field(M, "thru"),
-    temperature_cc: int = field(M, "temperature_cc"), tempo_cc: int = field(M, "tempo_cc"), panic_cc: int = field(M, "panic_cc"),
-    seconds: Optional[float] = field(M, "seconds"), web: bool = field(M, "web"), web_port: int = field(M, "web_port"),
-) -> None:
-    """Call and response: play a phrase on a MIDI keyboard (or in the browser with --web), and the model answers on the next bar line."""
-    from genseq.live.commands import live
-
-    options = opts.LiveOptions.build(in_port=in_port, out_port=out_port, list_ports=list_ports, checkpoint=as_text(checkpoint),
-                                     representation=representation, tempo=tempo, gap_ms=gap_ms, min_notes=min_notes,
-                                     max_bars=max_bars, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
-                                     channel=channel, program=program, thru=thru, temperature_cc=temperature_cc,
-                                     tempo_cc=tempo_cc, panic_cc=panic_cc, seconds=seconds, web=web, web_port=web_port)
-    raise typer.Exit(live(options, say))
-
-
-M = opts.StreamMusicOptions
-
-
-@stream_app.command("music")
-def stream_music_cmd(
-    out_port: Optional[str] = field(M, "out_port"), list_ports: bool = field(M, "list_ports"),
-    checkpoint: Optional[Path] = field(M, "checkpoint"), representation: str = field(M, "representation"),
-    tempo: float = field(M, "tempo"), temperature: float = field(M, "temperature"), top_k: Optional[int] = field(M, "top_k"),
-    top_p: Optional[float] = field(M, "top_p"), seed: int = field(M, "seed"), channel: int = field(M, "channel"),
-    program: Optional[int] = field(M, "program"), velocity: int = field(M, "velocity"), seconds: Optional[float] = field(M, "seconds"),
-) -> None:
-    """New melodies or piano rolls without end to a MIDI port (or the machine's sound), in constant memory."""
-    from genseq.live.commands import stream
-
-    options = opts.StreamMusicOptions.build(out_port=out_port, list_ports=list_ports, checkpoint=as_text(checkpoint),
-                                            representation=representation, tempo=tempo, temperature=temperature,
-                                            top_k=top_k, top_p=top_p, seed=seed, channel=channel, program=program,
-                                            velocity=velocity, seconds=seconds)
-    raise typer.Exit(stream(options, say))
+register_live_commands()
 
 
 def register_service_commands() -> None:

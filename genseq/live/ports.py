@@ -70,7 +70,8 @@ def open_port(name: str | None, output: bool, option: str, clock=None):
         return SynthOutput()
     problem = midi_system_problem()
     if problem:
-        raise GenseqError(problem, option)
+        hint = "--out-port synth plays on this machine's sound" if output else "genseq live --web plays in the browser"
+        raise GenseqError(f"{problem}; {hint}", option)
     opener = mido.open_output if output else mido.open_input
     try:
         with quiet_native_stderr():
