@@ -351,3 +351,15 @@ class StreamMusicOptions(LiveMusicOptions):
 
     tempo: float = Field(120.0, ge=TEMPO_RANGE[0], le=TEMPO_RANGE[1], description="quarter notes per minute")
     velocity: int = Field(80, ge=1, le=127, description="how hard each note is played")
+
+
+class StreamDanceOptions(SamplingOptions):
+    """`genseq stream dance`: an endless dance, live, as a page (MJPEG) and/or MPEG-TS on stdout."""
+
+    temperature: float = Field(DANCE_TEMPERATURE, ge=0.0, le=10.0, description=DANCE_TEMPERATURE_HELP)
+    checkpoint: Optional[str] = Field(None, description="checkpoint or run folder; empty: the bundled model")
+    size: int = Field(384, ge=64, le=1024, description="picture side in pixels")
+    web: bool = Field(True, description="show it on a local page (MJPEG on 127.0.0.1; its address is printed)")
+    web_port: int = Field(8766, ge=0, le=65535, description="the page's port (0: any free port)")
+    mpegts: bool = Field(False, description="also write H.264 in MPEG-TS to stdout (e.g. | ffplay -)")
+    seconds: Optional[float] = Field(None, gt=0, le=7 * 24 * 3600, description="stop after this long (default: Ctrl-C stops)")

@@ -68,3 +68,20 @@ def register(app: typer.Typer, field) -> None:
             tempo=tempo, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, channel=channel,
             program=program, velocity=velocity, seconds=seconds)
         raise typer.Exit(stream(options, say))
+
+    D = opts.StreamDanceOptions
+
+    @stream_app.command("dance")
+    def stream_dance_cmd(
+        checkpoint: Optional[Path] = field(D, "checkpoint"), size: int = field(D, "size"), web: bool = field(D, "web"),
+        web_port: int = field(D, "web_port"), mpegts: bool = field(D, "mpegts"), seconds: Optional[float] = field(D, "seconds"),
+        temperature: float = field(D, "temperature"), top_k: Optional[int] = field(D, "top_k"),
+        top_p: Optional[float] = field(D, "top_p"), seed: int = field(D, "seed"),
+    ) -> None:
+        """An endless dance, live: a local page (MJPEG, for a browser or a streaming tool) and/or MPEG-TS on stdout."""
+        from genseq.live.commands import stream_dance
+
+        options = opts.StreamDanceOptions.build(checkpoint=as_text(checkpoint), size=size, web=web, web_port=web_port,
+                                                mpegts=mpegts, seconds=seconds, temperature=temperature, top_k=top_k,
+                                                top_p=top_p, seed=seed)
+        raise typer.Exit(stream_dance(options, say))

@@ -8,7 +8,7 @@ from typing import Callable
 import mido
 import torch
 
-from genseq.core.options import LiveMusicOptions, LiveOptions, SamplingOptions, StreamMusicOptions
+from genseq.core.options import LiveMusicOptions, LiveOptions, SamplingOptions, StreamDanceOptions, StreamMusicOptions
 from genseq.live.clock import SystemClock
 from genseq.live.engine import CallAndResponse, EngineSettings
 from genseq.live.player import NotePlayer
@@ -117,6 +117,37 @@ def stream(options: StreamMusicOptions, say: Say, clock=None) -> int:
         raise GenseqError(f"MIDI port {gone.reason}; stopped", gone.name) from None
     finally:
         close_quietly(outport)
+    return 0
+
+
+def stream_dance(options: StreamDanceOptions, say: Say, clock=None) -> int:
+    from genseq.core.errors import GenseqError
+    from genseq.live.dance_stream import DanceSession, dance_frames, load_dance_model
+    from genseq.live.video_out import MjpegServer, MpegTsOutput, play_frames
+
+    if not (options.web or options.mpegts):
+        raise GenseqError("nowhere to show the dance: keep --web or add --mpegts", "--no-web")
+    torch.set_num_threads(1)
+    clock = clock or SystemClock()
+    loaded = load_dance_model(options.checkpoint)
+    session = DanceSession(loaded, SamplingOptions(temperature=options.temperature, top_k=options.top_k,
+                                                   top_p=options.top_p, seed=options.seed))
+    outputs = []
+    try:
+        if options.web:
+            outputs.append(MjpegServer(options.web_port))
+            say(f"genseq stream dance: open {outputs[-1].url} (a browser, or a streaming tool's browser source)")
+        if options.mpegts:
+            outputs.append(MpegTsOutput(options.size, session.encoding.fps))
+        say(f"{session.encoding.fps:g} frames a second, {options.size}x{options.size}; "
+            + ("Ctrl-C stops" if options.seconds is None else f"{options.seconds:g} s"))
+        try:
+            stats = play_frames(dance_frames(session, options.size), outputs, clock, session.encoding.fps, options.seconds)
+            say(f"stopped after {stats.frames} frames, {stats.dropped} dropped")
+        except KeyboardInterrupt:
+            say("interrupted")
+    finally:
+        close_quietly(*outputs)
     return 0
 
 

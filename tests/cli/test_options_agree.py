@@ -16,6 +16,7 @@ COMMANDS = {
     ("render", "music"): opts.RenderMusicOptions, ("render", "dance"): opts.RenderDanceOptions,
     ("eval", "dance"): opts.EvalDanceOptions,
     ("live",): opts.LiveOptions, ("stream", "music"): opts.StreamMusicOptions,
+    ("stream", "dance"): opts.StreamDanceOptions,
 }
 CLI_ONLY = {"quiet", "as_json"}  # how the CLI prints, not what the operation does
 
