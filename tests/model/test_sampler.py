@@ -74,23 +74,6 @@ def test_mixture_values_agree_to_rounding():
     assert torch.allclose(got, expected, atol=1e-4)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-@pytest.mark.parametrize("to_all, layers", [(True, 3), (False, 2), (True, 1)])
-def test_prepared_step_outputs_and_state_match_forward(cell, to_all, layers):
-    model = make_model("categorical", cell, layers, to_all)
-    inputs = torch.randn(2, 9, INPUTS)
-    inputs[:, 4:] = (inputs[:, 4:] > 1.0).float()  # sparse steps take the row-sum path
-    with torch.no_grad():
-        expected, expected_state = model(inputs)
-    sampler = Sampler(model, "categorical", SamplingOptions())
-    for t in range(inputs.shape[1]):
-        sampler.feed(inputs[:, t])
-        assert np.allclose(sampler._step.outputs, expected[:, t].numpy(), atol=1e-5)
-    for ours, theirs in zip(sampler.state, expected_state):
-        for a, b in zip(*(((s,) if isinstance(s, torch.Tensor) else s) for s in (ours, theirs))):
-            assert torch.allclose(a, b, atol=1e-5)
-
-
 def test_active_inputs_equal_their_dense_inputs():
     model = make_model("categorical")
     columns = np.array([[2, 8], [0, 9]])

@@ -1,0 +1,37 @@
+"""bench/step_speed.py on the bundled models, briefly, so the benchmark does not rot; and the claim it
+records: the Sampler draws what the pre-Sampler torch path drew, step for step, on the real models."""
+
+import importlib.util
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_step_speed", REPO / "bench" / "step_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["melody", "pianoroll"])
+def test_the_sampler_draws_what_the_torch_path_drew(bench, name, tmp_path):
+    model, head, encoding = bench.load(bench.MODELS[name], tmp_path)
+    inputs = bench.Inputs(encoding, 400)
+    sampling = bench.SamplingOptions(top_p=0.95) if head == "categorical" else bench.SamplingOptions()
+    assert bench.same_draws(model, head, inputs, sampling, 150) == {"steps": 150, "steps_differing": 0, "first_difference": None}
+
+
+def test_paths_take_turns_and_report_percentiles(bench, tmp_path):
+    model, head, encoding = bench.load(bench.MODELS["melody"], tmp_path)
+    inputs = bench.Inputs(encoding, 1000)
+    loops = {"bare": bench.Timed(*bench.bare_loop(model, head, inputs, 2), warm=2),
+             "active": bench.Timed(*bench.sampler_loop(model, head, inputs, 2, bench.SamplingOptions(), True), warm=2)}
+    times = bench.take_turns(loops, 20, 4)
+    assert {name: len(t) for name, t in times.items()} == {"bare": 20, "active": 20}
+    summary = bench.summary(times["active"], 2)
+    assert 0 < summary["p50_us"] <= summary["p99_us"] and summary["steps_per_second"] > 0
