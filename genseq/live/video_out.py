@@ -170,7 +170,7 @@ class FramesAhead:
 
 
 def play_frames(frames, outputs, clock, fps: float, seconds: float | None = None, on_frame=None,
-                ahead: int = 30) -> PacingStats:
+                ahead: int = 45) -> PacingStats:
     """Show each frame on every output at its time (fps a second) until `seconds` have played; frames
     are made up to `ahead` in advance."""
     stats, period = PacingStats(), 1.0 / fps
@@ -192,7 +192,7 @@ def show_next(frames, outputs, clock, start: float, period: float, stats: Pacing
     if late > period:
         stats.dropped += 1
     stats.worst_late_ms = max(stats.worst_late_ms, late * 1000)
-    clock.sleep_until(due, precise=True)
+    clock.sleep_until(due)  # a frame needs no sub-millisecond timing, and spinning costs CPU the frames need
     for output in outputs:
         output.show(frame)
     if on_frame is not None:

@@ -105,3 +105,19 @@ def test_the_decoder_keeps_only_its_context():
     list(itertools.islice(frames, 95))
     decoder = frames.gi_frame.f_locals["decoder"]
     assert len(decoder.context) == CONTEXT
+
+
+def test_sigterm_stops_like_ctrl_c():
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "genseq.cli", "stream", "dance", "--no-web", "--mpegts",
+                                "--size", "64"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        started = b""
+        while b"frames a second" not in started and process.poll() is None:  # it is streaming
+            started = process.stderr.readline()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0 and b"interrupted" in err, err.decode()
