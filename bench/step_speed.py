@@ -72,8 +72,12 @@ class Inputs:
         return torch.cat([self.encoding.value_vectors_torch(values), row], dim=-1)
 
     def active(self, values: torch.Tensor, index: int) -> ActiveInputs:
-        metric = np.broadcast_to(self.columns[index + 1], (len(values), len(self.columns[index + 1])))
-        return ActiveInputs(np.concatenate([values.numpy().reshape(-1, 1), metric], axis=1))
+        """The same input as its ones: the event's column, then the metric row's (ActiveInputs)."""
+        metric = self.columns[index + 1]
+        columns = np.empty((values.shape[0], 1 + len(metric)), dtype=np.int64)
+        columns[:, 0] = values.numpy()
+        columns[:, 1:] = metric
+        return ActiveInputs(columns)
 
     def primer(self) -> np.ndarray:
         first = self.encoding.value_vectors(self.encoding.silence())

@@ -9,6 +9,7 @@ for numpy's OpenBLAS) cost more than the arithmetic; bench/step_speed.py measure
   as one-hot events, a sum of a few weight rows), biases folded in;
 - the layers' outputs live side by side in one (B, L*H) buffer, so layer i reads [h_{i-1} new, h_i old]
   as one contiguous slice against its stacked [W_ih (below part); W_hh] weights: one matmul a layer;
+- the gate rows are reordered and the sigmoid gates' rows halved once, so one tanh does every gate;
 - the cell's gates and state are updated in place.
 
 The same arithmetic as StackedRecurrent.forward (eval mode) in another summation order: the outputs agree
@@ -48,8 +49,8 @@ class PreparedStep:
         self.gate_width = width
         x_parts, x_biases, self.recurrent, self.hidden_bias = [], [], [], []
         for index, layer in enumerate(model.layers):
-            w_ih, w_hh = numpy_of(layer.weight_ih_l0), numpy_of(layer.weight_hh_l0)
-            b_ih, b_hh = numpy_of(layer.bias_ih_l0), numpy_of(layer.bias_hh_l0)
+            w_ih, w_hh, b_ih, b_hh = (self.arranged(numpy_of(weight)) for weight in (
+                layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0))
             below, x_part = (None, w_ih) if index == 0 else (w_ih[:, :h], w_ih[:, h:])
             x_parts.append(x_part if x_part.shape[1] else np.zeros((width, self.input_size), np.float32))
             if self.cell == "gru":  # the new gate reads r * (W_hn h + b_hn): the hidden part stays apart
@@ -67,6 +68,19 @@ class PreparedStep:
         self.x_bias = np.concatenate(x_biases + [head_b]).astype(np.float32)
         self._allocate(batch)
 
+    def arranged(self, rows: np.ndarray) -> np.ndarray:
+        """A copy of a layer's gate rows (torch's order: LSTM i, f, g, o; GRU r, z, n) in the step's order,
+        LSTM i, f, o, g, with the sigmoid gates' rows halved: sigmoid(x) = 0.5 + 0.5 tanh(x / 2), so one tanh
+        over all the gates does them all (halving is exact in floating point)."""
+        h = self.hidden
+        if self.cell == "lstm":
+            rows = np.concatenate([rows[:2 * h], rows[3 * h:], rows[2 * h:3 * h]])
+            rows[:3 * h] *= 0.5
+        elif self.cell == "gru":
+            rows = rows.copy()
+            rows[:2 * h] *= 0.5
+        return rows
+
     def _allocate(self, batch: int) -> None:
         h, layers = self.hidden, self.layers
         self.x_proj = np.zeros((batch, self.x_t.shape[1]), np.float32)
@@ -75,7 +89,6 @@ class PreparedStep:
         self.gates = np.zeros((batch, self.gate_width), np.float32)
         self.hidden_gates = np.zeros((batch, self.gate_width), np.float32) if self.cell == "gru" else None
         self.scratch = np.zeros((batch, h), np.float32)
-        self.scratch2 = np.zeros((batch, h), np.float32)
         self.outputs = np.zeros((batch, self.output_size), np.float32)
 
     # -- state -------------------------------------------------------------------------------------
@@ -140,12 +153,11 @@ class PreparedStep:
 
     def run(self) -> np.ndarray:
         """One update of every layer from x_proj; returns the (B, O) outputs (a buffer, overwritten next step)."""
-        h = self.hidden
-        with np.errstate(over="ignore"):  # exp of a large negative pre-activation: inf, then sigmoid 0
-            for index in range(self.layers):
-                getattr(self, f"_{self.cell}")(index, self.x_proj[:, index * self.gate_width:(index + 1) * self.gate_width])
+        width, step = self.gate_width, getattr(self, f"_{self.cell}")
+        for index in range(self.layers):
+            step(index, self.x_proj[:, index * width:(index + 1) * width])
         np.dot(self.h, self.head_t, out=self.outputs)
-        self.outputs += self.x_proj[:, self.layers * self.gate_width:]
+        self.outputs += self.x_proj[:, self.layers * width:]
         return self.outputs
 
     def _pair(self, index: int) -> np.ndarray:
@@ -156,17 +168,19 @@ class PreparedStep:
         h, gates, scratch = self.hidden, self.gates, self.scratch
         np.dot(self._pair(index), self.recurrent[index], out=gates)
         gates += x_part
-        np.tanh(gates[:, 2 * h:3 * h], out=scratch)  # the candidate g; the others (i, f, o) are sigmoids
-        sigmoid_(gates)
+        np.tanh(gates, out=gates)
+        sigmoids = gates[:, :3 * h]  # i, f, o from their halved pre-activations; g is the tanh itself
+        sigmoids *= 0.5
+        sigmoids += 0.5
         cell = self.c[:, index * h:(index + 1) * h]
         cell *= gates[:, h:2 * h]
-        scratch *= gates[:, :h]
+        np.multiply(gates[:, :h], gates[:, 3 * h:], out=scratch)
         cell += scratch
-        np.tanh(cell, out=self.scratch2)
-        np.multiply(gates[:, 3 * h:], self.scratch2, out=self.h[:, index * h:(index + 1) * h])
+        np.tanh(cell, out=scratch)
+        np.multiply(gates[:, 2 * h:3 * h], scratch, out=self.h[:, index * h:(index + 1) * h])
 
     def _gru(self, index: int, x_part: np.ndarray) -> None:
-        h, gates, hidden_gates = self.hidden, self.gates, self.hidden_gates
+        h, gates, hidden_gates, scratch = self.hidden, self.gates, self.hidden_gates, self.scratch
         below_t, hidden_t = self.recurrent[index]
         own = self.h[:, index * h:(index + 1) * h]
         if below_t is None:
@@ -176,15 +190,19 @@ class PreparedStep:
             gates += x_part
         np.dot(own, hidden_t, out=hidden_gates)
         hidden_gates += self.hidden_bias[index]
-        gates[:, :2 * h] += hidden_gates[:, :2 * h]
-        sigmoid_(gates[:, :2 * h])  # r, z
+        reset_update = gates[:, :2 * h]
+        reset_update += hidden_gates[:, :2 * h]
+        np.tanh(reset_update, out=reset_update)  # halved pre-activations: sigmoid = 0.5 + 0.5 tanh
+        reset_update *= 0.5
+        reset_update += 0.5
         new = gates[:, 2 * h:]
-        new += gates[:, :h] * hidden_gates[:, 2 * h:]
+        np.multiply(gates[:, :h], hidden_gates[:, 2 * h:], out=scratch)
+        new += scratch
         np.tanh(new, out=new)
         # h' = (1 - z) * n + z * h = n + z * (h - n)
-        np.subtract(own, new, out=self.scratch)
-        self.scratch *= gates[:, h:2 * h]
-        np.add(new, self.scratch, out=own)
+        np.subtract(own, new, out=scratch)
+        scratch *= gates[:, h:2 * h]
+        np.add(new, scratch, out=own)
 
     def _rnn(self, index: int, x_part: np.ndarray) -> None:
         h, gates = self.hidden, self.gates
@@ -192,10 +210,3 @@ class PreparedStep:
         gates += x_part
         np.tanh(gates, out=self.h[:, index * h:(index + 1) * h])
 
-
-def sigmoid_(values: np.ndarray) -> None:
-    """In place 1 / (1 + exp(-x))."""
-    np.negative(values, out=values)
-    np.exp(values, out=values)
-    values += 1.0
-    np.reciprocal(values, out=values)

@@ -128,7 +128,7 @@ def draw_categorical(logits: np.ndarray, temperature: float, top_k: int | None, 
     if top_k and top_k < classes:
         kth = np.partition(weights, classes - top_k, axis=-1)[:, classes - top_k:classes - top_k + 1]
         weights[weights < kth] = -np.inf
-    weights -= weights.max(axis=-1, keepdims=True)
+    weights -= np.maximum.reduce(weights, axis=-1, keepdims=True)
     np.exp(weights, out=weights)  # unnormalised probabilities: the draw below does not need their sum
     if top_p is not None and top_p < 1.0:
         keep_nucleus_(weights, top_p)
@@ -139,7 +139,7 @@ def draw_categorical(logits: np.ndarray, temperature: float, top_k: int | None, 
 def keep_nucleus_(weights: np.ndarray, top_p: float) -> None:
     """Zero the classes outside the smallest set whose probability reaches top_p (as filter_logits).
     Where the most likely class alone reaches top_p (a confident step) that is the set, found without a sort."""
-    probs = weights / weights.sum(axis=-1, keepdims=True)
+    probs = weights / np.add.reduce(weights, axis=-1, keepdims=True)
     if len(probs) == 1:
         row, best = probs[0], probs[0].argmax()
         if row[best] >= top_p:
@@ -162,8 +162,9 @@ def keep_nucleus_(weights: np.ndarray, top_p: float) -> None:
 
 def draw_bernoulli(outputs: np.ndarray, temperature: float, top_k: int | None, uniforms: np.ndarray) -> np.ndarray:
     """Binary vectors (B, K) float32 from (B, K) logits; uniforms: (B, K) U[0, 1) numbers."""
-    with np.errstate(over="ignore"):
-        probs = 1.0 / (1.0 + np.exp(-outputs / max(temperature, 1e-4)))
+    probs = np.tanh(outputs * (0.5 / max(temperature, 1e-4)))  # sigmoid(x) = 0.5 + 0.5 tanh(x / 2): no overflow
+    probs *= 0.5
+    probs += 0.5
     drawn = uniforms < probs
     units = probs.shape[-1]
     if top_k and top_k < units:

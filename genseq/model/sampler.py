@@ -46,8 +46,8 @@ class RandomStream:
         self.generator, self.kind, self.chunk = generator, kind, chunk
         self.numbers, self.used = np.zeros(0, np.float32), 0
 
-    def take(self, shape: tuple[int, ...]) -> np.ndarray:
-        count = int(np.prod(shape))
+    def take(self, shape: tuple[int, int]) -> np.ndarray:
+        count = shape[0] * shape[1]
         if self.used + count > len(self.numbers):
             fresh = torch.empty(max(self.chunk, count))
             fresh = fresh.exponential_(1, generator=self.generator) if self.kind == "exponential" \
