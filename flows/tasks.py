@@ -126,9 +126,9 @@ def generate_music_task(options: dict) -> list[str]:
 @stage_task("midi", name="render-music-files")
 def render_music_task(options: dict) -> list[str]:
     from genseq.core.options import RenderMusicOptions
-    from genseq.music.render import render_music_options
+    from genseq.music.render import render_music
 
-    return [str(p) for p in render_music_options(RenderMusicOptions.model_validate(options))]
+    return [str(p) for p in render_music(RenderMusicOptions.model_validate(options))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,6 +161,6 @@ def generate_dance_task(options: dict) -> list[str]:
 @stage_task("clip", "side_by_side", "audio", name="render-dance-files")
 def render_dance_task(options: dict) -> list[str]:
     from genseq.core.options import RenderDanceOptions
-    from genseq.motion.render import render_dance_options
+    from genseq.motion.render import render_dance
 
-    return [str(p) for p in render_dance_options(RenderDanceOptions.model_validate(options))]
+    return [str(p) for p in render_dance(RenderDanceOptions.model_validate(options))]

@@ -87,28 +87,29 @@ def human(size: float) -> str:
     return f"{size / 1e3:.3g} kB"
 
 
-def field(config, key: str, default):
+def setting(config, key: str, default):
+    """config[key] or config.key (a mapping or a model), the default where it is missing or None."""
     value = config.get(key, default) if isinstance(config, Mapping) else getattr(config, key, default)
     return default if value is None else value
 
 
 def layer_inputs(model, input_size: int) -> list[int]:
-    hidden, layers = int(field(model, "hidden_size", 256)), int(field(model, "num_layers", 3))
-    to_all = bool(field(model, "input_to_all_layers", True))
+    hidden, layers = int(setting(model, "hidden_size", 256)), int(setting(model, "num_layers", 3))
+    to_all = bool(setting(model, "input_to_all_layers", True))
     return [input_size] + [hidden + (input_size if to_all else 0)] * (layers - 1)
 
 
 def head_size(model, output_size: int) -> int:
-    return output_size + int(field(model, "nade_hidden", 100)) if field(model, "head", "default") == "nade" else output_size
+    return output_size + int(setting(model, "nade_hidden", 100)) if setting(model, "head", "default") == "nade" else output_size
 
 
 def parameter_count(model, input_size: int, output_size: int) -> int:
     """Parameters of the stacked recurrent model a ModelConfig (or its dict) describes."""
-    hidden, layers = int(field(model, "hidden_size", 256)), int(field(model, "num_layers", 3))
-    gates = GATES.get(str(field(model, "cell", "lstm")), 4)
+    hidden, layers = int(setting(model, "hidden_size", 256)), int(setting(model, "num_layers", 3))
+    gates = GATES.get(str(setting(model, "cell", "lstm")), 4)
     recurrent = sum(gates * hidden * (width + hidden + 2) for width in layer_inputs(model, input_size))
     head = (hidden * layers + input_size + 1) * head_size(model, output_size)
-    joint = 2 * output_size * int(field(model, "nade_hidden", 100)) if field(model, "head", "default") == "nade" else 0
+    joint = 2 * output_size * int(setting(model, "nade_hidden", 100)) if setting(model, "head", "default") == "nade" else 0
     return recurrent + head + joint
 
 
@@ -119,8 +120,8 @@ def model_bytes(model, input_size: int, output_size: int, batch_size: int = 0, s
     params = parameter_count(model, input_size, output_size)
     if not training:
         return params * FLOAT
-    hidden, layers = int(field(model, "hidden_size", 256)), int(field(model, "num_layers", 3))
-    saved = SAVED_PER_UNIT.get(str(field(model, "cell", "lstm")), 7)
+    hidden, layers = int(setting(model, "hidden_size", 256)), int(setting(model, "num_layers", 3))
+    saved = SAVED_PER_UNIT.get(str(setting(model, "cell", "lstm")), 7)
     per_step = sum(saved * hidden + width for width in layer_inputs(model, input_size))
     per_step += hidden * layers + input_size + 3 * head_size(model, output_size)
     activations = 2 * per_step * max(1, batch_size) * max(1, seq_len)  # x2: the backward pass's transients
@@ -129,8 +130,8 @@ def model_bytes(model, input_size: int, output_size: int, batch_size: int = 0, s
 
 def culprit(model, train, input_size: int, output_size: int) -> str:
     """The config key whose reduction to a modest value shrinks the training estimate the most."""
-    base = {"model": dict(model_fields(model)), "train": {"batch_size": field(train, "batch_size", 1),
-                                                            "seq_len": field(train, "seq_len", 1)}}
+    base = {"model": dict(model_fields(model)), "train": {"batch_size": setting(train, "batch_size", 1),
+                                                            "seq_len": setting(train, "seq_len", 1)}}
 
     def estimate(config) -> int:
         return model_bytes(config["model"], input_size, output_size, config["train"]["batch_size"],
@@ -150,15 +151,15 @@ def culprit(model, train, input_size: int, output_size: int) -> str:
 
 def model_fields(model) -> dict:
     keys = ("cell", "hidden_size", "num_layers", "input_to_all_layers", "head", "nade_hidden")
-    return {key: field(model, key, None) for key in keys if field(model, key, None) is not None}
+    return {key: setting(model, key, None) for key in keys if setting(model, key, None) is not None}
 
 
 def check_model_memory(model, input_size: int, output_size: int, train=None, max_memory: int | str | None = None) -> int:
     """Refuse (GenseqError naming the config key) a model, or its training when `train` (a
     TrainConfig or dict) is given, that needs more memory than the limit; returns the estimate."""
-    batch, seq_len = (int(field(train, "batch_size", 1)), int(field(train, "seq_len", 1))) if train is not None else (0, 0)
+    batch, seq_len = (int(setting(train, "batch_size", 1)), int(setting(train, "seq_len", 1))) if train is not None else (0, 0)
     needed = model_bytes(model, input_size, output_size, batch, seq_len, training=train is not None)
-    limit, source = memory_limit(max_memory if max_memory is not None else field(train or {}, "max_memory", None))
+    limit, source = memory_limit(max_memory if max_memory is not None else setting(train or {}, "max_memory", None))
     if needed > limit:
         key = culprit(model, train, input_size, output_size)
         raise GenseqError(f"needs about {human(needed)} of memory{' to train' if train is not None else ''}, "

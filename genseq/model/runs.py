@@ -8,7 +8,7 @@ from pathlib import Path
 
 from genseq.core.atomic import atomic_write_text, ensure_writable_dir
 from genseq.core.errors import GenseqError
-from genseq.model.checkpoint import LAST, check_resumable
+from genseq.model.checkpoint import LAST
 
 DATA_RECORD, CONFIG_RECORD = "data.json", "config.yaml"
 # what must match for a run folder to be resumed: the same split (it names the seed) of the same pieces;
@@ -19,7 +19,6 @@ RESUME_KEYS = ("split", "train", "valid")
 def start_run(out: str | Path, record: dict, config_yaml: str) -> Path:
     """Make the run folder and record what the run learns from (data.json) and its resolved config
     (config.yaml). Resuming a run (last.pt present) on other data, another split or seed is refused."""
-    check_resumable(out)  # an unreadable last.pt is refused before anything is written
     out = ensure_writable_dir(out)
     previous = read_record(out / DATA_RECORD) if (out / LAST).exists() else None
     if previous is not None:

@@ -405,7 +405,7 @@ def render_clip_file(clip_path: str | Path, out: str | Path | None = None, previ
     return written
 
 
-def render_dance_options(options) -> list[Path]:
+def render_dance(options) -> list[Path]:
     """`genseq render dance`: the MP4 (default: beside the clip) and the optional preview, every output
     checked before the first is written."""
     from genseq.core.atomic import check_output_paths

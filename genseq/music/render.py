@@ -174,7 +174,7 @@ def write_pianoroll_png(sequence: NoteSequence, path: str | Path) -> Path:
     return Path(path)
 
 
-def render_music(midi_path: str | Path, wav: str | Path | None, png: str | Path | None, allow_sine: bool = False) -> list[Path]:
+def render_midi(midi_path: str | Path, wav: str | Path | None, png: str | Path | None, allow_sine: bool = False) -> list[Path]:
     """WAV and/or piano-roll PNG of a MIDI file; returns the paths written."""
     from genseq.music.midi import read_midi
 
@@ -187,7 +187,7 @@ def render_music(midi_path: str | Path, wav: str | Path | None, png: str | Path 
     return written
 
 
-def render_music_options(options) -> list[Path]:
+def render_music(options) -> list[Path]:
     """`genseq render music`: the WAV and PNG (default: beside the MIDI), both outputs checked first.
     A WAV is written as WAV data, so its name must end in .wav."""
     from genseq.core.atomic import atomic_outputs, check_output_paths
@@ -202,5 +202,5 @@ def render_music_options(options) -> list[Path]:
         raise GenseqError("no such MIDI file" if not midi.exists() else "is not a file", midi)
     check_output_paths(wav, png)
     with atomic_outputs() as group:  # both appear, or neither
-        render_music(midi, group.path(wav), group.path(png), options.allow_sine)
+        render_midi(midi, group.path(wav), group.path(png), options.allow_sine)
     return [png, wav]

@@ -177,7 +177,7 @@ def attempt_job(job: Job | dict, output_root: str | Path, device: str | None, ru
         if step == "audio":
             finish_with_audio(job, target, earlier, result)
         else:
-            start_job(job, output_root, target, device, run, step, result)
+            perform_job(job, output_root, target, device, run, step, result)
     except GenseqError as exc:
         result.reason = str(exc)
     except Exception as exc:  # (one row must never take the batch down)
@@ -200,7 +200,7 @@ def failure_reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def start_job(job: Job, output_root: str | Path, target: Path, device: str | None, run: bool, step: Step,
+def perform_job(job: Job, output_root: str | Path, target: Path, device: str | None, run: bool, step: Step,
               result: JobResult) -> None:
     """The job's whole work (step 'all') or its generate step, unless it is complete; without run, only the check."""
     checkpoint, primer = job_checkpoint(job), input_path(job, job.primer)

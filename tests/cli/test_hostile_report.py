@@ -1,4 +1,4 @@
-"""genseq/cli_errors.report: one line for any failure, whichever family of usage-error classes raised it."""
+"""genseq/cli/errors.report: one line for any failure, whichever family of usage-error classes raised it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 import pytest
 from typer._click import exceptions as typer_click
 
-from genseq.cli_errors import one_line, report
+from genseq.cli.errors import one_line, report
 from genseq.core.errors import GenseqError, quiet_native_stderr
 
 

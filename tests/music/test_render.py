@@ -4,7 +4,7 @@ import pytest
 import soundfile
 
 from genseq.music.midi import read_midi
-from genseq.music.render import fluidsynth_problem, pianoroll_image, render_music
+from genseq.music.render import fluidsynth_problem, pianoroll_image, render_midi
 
 
 def test_pianoroll_picture_shows_each_note(tune):
@@ -18,7 +18,7 @@ def test_pianoroll_picture_shows_each_note(tune):
 @pytest.mark.skipif(fluidsynth_problem() is not None, reason=f"fluidsynth unavailable: {fluidsynth_problem()}")
 def test_render_writes_audible_wav_and_png(tune, tmp_path):
     wav, png = tmp_path / "t.wav", tmp_path / "t.png"
-    assert render_music(tune, wav, png) == [png, wav]
+    assert render_midi(tune, wav, png) == [png, wav]
     audio, rate = soundfile.read(wav)
     assert rate == 44100 and len(audio) / rate > 7.5  # 8 s of notes plus release
     assert np.abs(audio).max() > 0.5
