@@ -1,0 +1,5 @@
+"""`python -m genseq.cli`: the same as the `genseq` command."""
+
+from genseq.cli import main
+
+main()
