@@ -48,14 +48,19 @@ def usable_tempo(qpm: float) -> float:
 
 
 def output_names(options: GenerateMusicOptions) -> list[str]:
-    return [f"sample_{index:03d}" for index in range(options.num_outputs)]
+    return [path.stem for path in output_files(Path(options.out), options.num_outputs, False, False)]
 
 
 def planned_outputs(options: GenerateMusicOptions) -> list[Path]:
     """Every file generate_and_render will write, in the order it writes them."""
-    out = Path(options.out)
-    suffixes = [".mid"] + ([".png"] if options.png else []) + ([".wav"] if options.wav else [])
-    return [out / f"{name}{suffix}" for name in output_names(options) for suffix in suffixes]
+    return output_files(Path(options.out), options.num_outputs, options.png, options.wav)
+
+
+def output_files(out: Path, count: int, png: bool, wav: bool) -> list[Path]:
+    """The files of `count` pieces in the folder `out`: each piece's MIDI, then its PNG and WAV when asked
+    (batch plans a row's outputs with this too)."""
+    suffixes = [".mid"] + ([".png"] if png else []) + ([".wav"] if wav else [])
+    return [out / f"sample_{index:03d}{suffix}" for index in range(count) for suffix in suffixes]
 
 
 def sample_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
