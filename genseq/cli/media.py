@@ -256,8 +256,6 @@ def generate_music_cmd(
                       include_primer=include_primer, harmonize=as_text(harmonize), temperature=temperature, top_k=top_k,
                       top_p=top_p, seed=seed, bars=bars, seconds=seconds, num_outputs=num_outputs, tempo=tempo,
                       program=program, wav=wav, png=png, allow_sine=allow_sine, device=device)
-    if options.harmonize is not None:
-        from genseq.music.harmonize import harmonize_and_render as generate_and_render
     with tqdm(unit="step", desc="sample", disable=None) as bar:
         say_written(generate_and_render(options, advance_to(bar)))
 

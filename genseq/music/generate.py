@@ -129,13 +129,15 @@ def generate_and_render(options: GenerateMusicOptions, progress: Progress | None
 
 
 def write_pieces(options: GenerateMusicOptions, progress: Progress | None) -> tuple[list[NoteSequence], list[Path]]:
+    """The pieces (sampled, or with options.harmonize the lower voices under a given melody) and their files."""
+    from genseq.music.harmonize import harmonize_pieces
     from genseq.music.render import synthesize, write_pianoroll_png, write_wav
 
     out_dir, planned = Path(options.out), planned_outputs(options)
     with folder_kept_only_on_success(out_dir):
         ensure_writable_dir(out_dir)
         check_output_paths(*planned)
-        sequences = sample_music(options, progress)
+        sequences = (harmonize_pieces if options.harmonize else sample_music)(options, progress)
         with atomic_outputs() as group:
             for sequence in sequences:
                 midi = out_dir / f"{sequence.name}.mid"

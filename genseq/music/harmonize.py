@@ -157,27 +157,3 @@ def harmonize_pieces(options, progress: Progress | None = None) -> list[NoteSequ
     encoding = check_harmonizer(loaded)
     melody = read_melody(options.harmonize, encoding.steps_per_quarter)
     return harmonize_melody(loaded, melody, options, options.num_outputs, options.tempo or usable_tempo(melody.qpm), progress)
-
-
-def harmonize_and_render(options, progress: Progress | None = None) -> list[Path]:
-    """Harmonize and write each piece as MIDI, and as the options ask a PNG and a WAV, all or nothing
-    (as genseq.music.generate.generate_and_render does for sampled pieces). Returns every path."""
-    from genseq.core.atomic import atomic_outputs, check_output_paths, ensure_writable_dir, folder_kept_only_on_success
-    from genseq.music.generate import planned_outputs
-    from genseq.music.midi import write_midi
-    from genseq.music.render import synthesize, write_pianoroll_png, write_wav
-
-    out_dir, planned = Path(options.out), planned_outputs(options)
-    with folder_kept_only_on_success(out_dir):
-        ensure_writable_dir(out_dir)
-        check_output_paths(*planned)
-        pieces = harmonize_pieces(options, progress)
-        with atomic_outputs() as group:
-            for piece in pieces:
-                midi = out_dir / f"{piece.name}.mid"
-                written = write_midi(piece, group.path(midi), program=options.program)
-                if options.png:
-                    write_pianoroll_png(piece, group.path(midi.with_suffix(".png")))
-                if options.wav:
-                    write_wav(synthesize(written, options.allow_sine), group.path(midi.with_suffix(".wav")))
-    return planned
