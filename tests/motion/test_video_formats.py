@@ -104,11 +104,12 @@ def test_a_video_behind_the_dancer_loops(tmp_path):
     for value in (0, 250, 0):  # three frames: dark, light, dark
         writer.write(np.full((32, 48, 3), value, np.uint8))
     writer.release()
-    out = render_video(moving_clip(9), tmp_path / "over_video.mp4", size=64, background=str(source), style="stick")
-    capture, corners = cv2.VideoCapture(str(out)), []
-    while (frame := capture.read())[0]:
-        corners.append(int(frame[1][1, 1].mean()))
-    assert len(corners) == 9 and [c > 128 for c in corners] == [False, True, False] * 3
+    for style in ("stick", "figure"):
+        out = render_video(moving_clip(9), tmp_path / f"over_video_{style}.mp4", size=64, background=str(source), style=style)
+        capture, corners = cv2.VideoCapture(str(out)), []
+        while (frame := capture.read())[0]:
+            corners.append(int(frame[1][1, 1].mean()))
+        assert len(corners) == 9 and [c > 128 for c in corners] == [False, True, False] * 3, style
 
 
 def test_a_cover_picture_beside_the_video(tmp_path):
