@@ -266,5 +266,13 @@ def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, dev
     options = GenerateDanceOptions.build(**p.model_dump(exclude={"keypoints", "music"}), out=str(target),
                                          keypoints_out=keypoints,
                                          checkpoint=str(checkpoint), primer=primer and str(primer), device=device,
-                                         music=song and str(song))
+                                         music=song and str(song), background=background_of(job))
     return make_dance(options)
+
+
+def background_of(job: Job) -> str | None:
+    """A dance row's background: R,G,B as written, a picture or video read relative to the manifest's folder."""
+    from genseq.core.looks import parse_rgb
+
+    value = job.parameters.background
+    return value if value is None or parse_rgb(value) is not None else str(input_path(job, value))

@@ -83,3 +83,13 @@ def test_a_music_video_per_song(assets, tmp_path):
         assert abs(loudness["lufs"] + 14) <= 1 and loudness["true_peak_dbtp"] <= -1, loudness
     again = run_batch(planned(songs, tmp_path / "videos", parameters, assets), tmp_path / "videos", workers=1, runner="thread")
     assert again.count("skipped") == 2  # complete videos of the same songs are not made again
+
+
+def test_a_rows_background_picture_is_read_beside_the_manifest(tmp_path):
+    from genseq.service.jobs import background_of
+    from genseq.service.manifest import validate_row
+
+    row = {"row": 1, "kind": "dance", "output": "a.mp4", "parameters": {"background": "walls/brick.jpg"}}
+    assert background_of(validate_row(row, str(tmp_path))) == str(tmp_path / "walls" / "brick.jpg")
+    row["parameters"]["background"] = "10,20,30"
+    assert background_of(validate_row(row, str(tmp_path))) == "10,20,30"
