@@ -143,7 +143,18 @@ class StampedOutput(MemoryOutput):
 
 
 def realtime_calls(count: int, qpm: float, seed: int = 1) -> dict:
-    """Calls played in real time into the real loop; answer notes stamped at the output port."""
+    """Calls played in real time into the real loop, scheduled as `genseq live` asks (real-time
+    scheduling where permitted); answer notes stamped at the output port."""
+    from genseq.live.priority import back_to_normal, request_realtime
+
+    scheduling = request_realtime()
+    try:
+        return {"scheduling": scheduling, **realtime_run(count, qpm, seed)}
+    finally:
+        back_to_normal()
+
+
+def realtime_run(count: int, qpm: float, seed: int) -> dict:
     rng, clock = random.Random(seed), SystemClock()
     inport, out = MemoryInput("bench-in"), StampedOutput("bench-out")
     player, scheduled = NotePlayer(out.send), []
@@ -237,8 +248,10 @@ def long_stream(representation: str, hours: float, qpm: float = 120.0) -> dict:
 
 
 def dance_stream(seconds: float, size: int = 384) -> dict:
-    """The endless dance in real time for `seconds`, each frame JPEG-encoded for the MJPEG page."""
+    """The endless dance in real time for `seconds`, each frame JPEG-encoded for the MJPEG page, scheduled
+    as `genseq stream dance` asks (real-time scheduling where permitted)."""
     from genseq.live.dance_stream import DanceSession, dance_frames, load_dance_model
+    from genseq.live.priority import back_to_normal, request_realtime
     from genseq.live.video_out import MjpegServer, play_frames
 
     session = DanceSession(load_dance_model(None), SamplingOptions(temperature=1.2))
@@ -251,15 +264,16 @@ def dance_stream(seconds: float, size: int = 384) -> dict:
         if index % int(fps) == 0:
             memory[index // int(fps)] = resident_mb()
 
-    server = MjpegServer(0)
+    server, scheduling = MjpegServer(0), request_realtime()
     try:
         stats = play_frames(dance_frames(session, size), [server], SystemClock(), fps, seconds, on_frame)
     finally:
         server.close()
+        back_to_normal()
     samples = memory[~np.isnan(memory)]
     keep = samples[len(samples) // 4:]
     slope = float(np.polyfit(np.arange(len(keep)) / 3600, keep, 1)[0]) if len(keep) >= 2 else None
-    return {"seconds": seconds, "fps": fps, "size": size, "frames": stats.frames, "dropped_frames": stats.dropped,
+    return {"scheduling": scheduling, "seconds": seconds, "fps": fps, "size": size, "frames": stats.frames, "dropped_frames": stats.dropped,
             "frame_lateness_ms": percentiles(late[:stats.frames]), "memory_mb_start": round(float(samples[0]), 2),
             "memory_mb_end": round(float(samples[-1]), 2),
             "memory_growth_mb_per_hour": None if slope is None else round(slope, 3)}

@@ -76,9 +76,15 @@ def live(options: LiveOptions, say: Say, clock=None) -> int:
 
 
 def answer_calls(options: LiveOptions, session, inport, player, clock, status, watch, say: Say) -> CallAndResponse:
+    """Run the engine until it stops; on the system clock with real-time scheduling where permitted."""
+    from genseq.live.priority import realtime_scheduling
+
     engine = CallAndResponse(session, player, clock, engine_settings(options), log=status.say)
     stop_at = None if options.seconds is None else clock.now() + options.seconds
-    ending = run_live(engine, inport, clock, stop_at, status, watch)
+    with realtime_scheduling(isinstance(clock, SystemClock)) as scheduling:
+        if scheduling:
+            say(scheduling)
+        ending = run_live(engine, inport, clock, stop_at, status, watch)
     say(f"{ending.reason}: {ending.released} sounding notes released; {len(engine.answers)} answers")
     return engine
 
@@ -99,6 +105,7 @@ def live_in_browser(options: LiveOptions, session, say: Say, clock) -> int:
 
 def stream(options: StreamMusicOptions, say: Say, clock=None) -> int:
     from genseq.core.errors import GenseqError
+    from genseq.live.priority import realtime_scheduling
     from genseq.live.stream import stream_music
 
     if options.list_ports:
@@ -109,7 +116,11 @@ def stream(options: StreamMusicOptions, say: Say, clock=None) -> int:
     say(f"genseq stream music: new {session.encoding.name} music on {outport.name!r} at {options.tempo:g} qpm; "
         + ("Ctrl-C stops" if options.seconds is None else f"{options.seconds:g} s"))
     try:
-        steps = stream_music(session, player, clock, options.tempo, options.seconds, options.channel - 1, options.velocity)
+        with realtime_scheduling(isinstance(clock, SystemClock)) as scheduling:
+            if scheduling:
+                say(scheduling)
+            steps = stream_music(session, player, clock, options.tempo, options.seconds, options.channel - 1,
+                                 options.velocity)
         say(f"stopped after {steps} steps; every note released")
     except KeyboardInterrupt:
         say("interrupted: every note released")
@@ -123,6 +134,7 @@ def stream(options: StreamMusicOptions, say: Say, clock=None) -> int:
 def stream_dance(options: StreamDanceOptions, say: Say, clock=None) -> int:
     from genseq.core.errors import GenseqError
     from genseq.live.dance_stream import DanceSession, dance_frames, load_dance_model
+    from genseq.live.priority import realtime_scheduling
     from genseq.live.video_out import MjpegServer, MpegTsOutput, play_frames
 
     if not (options.web or options.mpegts):
@@ -142,7 +154,11 @@ def stream_dance(options: StreamDanceOptions, say: Say, clock=None) -> int:
         say(f"{session.encoding.fps:g} frames a second, {options.size}x{options.size}; "
             + ("Ctrl-C stops" if options.seconds is None else f"{options.seconds:g} s"))
         try:
-            stats = play_frames(dance_frames(session, options.size), outputs, clock, session.encoding.fps, options.seconds)
+            with realtime_scheduling(isinstance(clock, SystemClock)) as scheduling:
+                if scheduling:
+                    say(scheduling)
+                stats = play_frames(dance_frames(session, options.size), outputs, clock, session.encoding.fps,
+                                    options.seconds)
             say(f"stopped after {stats.frames} frames, {stats.dropped} dropped")
         except KeyboardInterrupt:
             say("interrupted")

@@ -57,3 +57,11 @@ def test_real_virtual_ports_carry_notes():
         assert received and received[0].note == 61
     finally:
         inport.close()
+
+
+@pytest.mark.skipif(os.path.exists("/dev/snd"), reason="this machine has a sound device: FluidSynth would play")
+def test_the_synth_without_a_sound_device_is_one_line(capfd):
+    with pytest.raises(GenseqError) as caught:
+        open_port("synth", True, "--out-port")
+    assert "no audio output" in str(caught.value) and "\n" not in str(caught.value)
+    assert "ALSA" not in capfd.readouterr().err  # the library's own complaints are kept off the terminal
