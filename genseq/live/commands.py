@@ -8,7 +8,7 @@ from typing import Callable
 import mido
 import torch
 
-from genseq.core.options import LiveMusicOptions, LiveOptions, SamplingOptions, StreamDanceOptions, StreamMusicOptions
+from genseq.core.options import LiveMusicOptions, LiveOptions, StreamDanceOptions, StreamMusicOptions
 from genseq.live.clock import SystemClock
 from genseq.live.engine import CallAndResponse, EngineSettings
 from genseq.live.player import NotePlayer
@@ -18,10 +18,6 @@ from genseq.live.session import StepSession, load_music_model
 from genseq.live.status import StatusLine
 
 Say = Callable[[str], None]
-
-
-def sampling_of(options: LiveMusicOptions) -> SamplingOptions:
-    return SamplingOptions(temperature=options.temperature, top_k=options.top_k, top_p=options.top_p, seed=options.seed)
 
 
 def engine_settings(options: LiveOptions) -> EngineSettings:
@@ -39,7 +35,7 @@ def print_ports(say: Say) -> int:
 
 def start_session(options: LiveMusicOptions) -> StepSession:
     torch.set_num_threads(1)  # batch 1: one thread is fastest, and leaves the other cores alone
-    return StepSession(load_music_model(options.checkpoint, options.representation), sampling_of(options))
+    return StepSession(load_music_model(options.checkpoint, options.representation), options)  # they are SamplingOptions
 
 
 def open_output(options: LiveMusicOptions, clock):
@@ -142,8 +138,7 @@ def stream_dance(options: StreamDanceOptions, say: Say, clock=None) -> int:
     torch.set_num_threads(1)
     clock = clock or SystemClock()
     loaded = load_dance_model(options.checkpoint)
-    session = DanceSession(loaded, SamplingOptions(temperature=options.temperature, top_k=options.top_k,
-                                                   top_p=options.top_p, seed=options.seed))
+    session = DanceSession(loaded, options)  # StreamDanceOptions are SamplingOptions
     outputs = []
     try:
         if options.web:
