@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from genseq.core.motion import MotionClip
-from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
+from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions, MusicVideoOptions
 from genseq.model.load import LoadedModel, load_model
 from genseq.motion.beats import (MAX_RATE, beat_alignment, beats_per_second, kinematic_beats, source_seconds_needed,
                                  tempo_rate, warp_to_beats)
@@ -47,12 +47,20 @@ def dance_to_song(loaded: LoadedModel, primer: MotionClip | None, beats: SongBea
 
 
 def best_fit(sources: list[MotionClip], beats: SongBeats, seconds: float) -> tuple[int, MotionClip]:
-    """(index, warped clip) of the source whose warp onto the beats scores the highest beat alignment."""
-    music = beats.within(seconds).times
-    fitted = [fit_to_song(clip, beats, seconds) for clip in sources]
-    scores = [np.nan_to_num(beat_alignment(kinematic_beats(clip), music)) for clip in fitted]
+    """(index, warped clip) of the source whose warp onto the beats scores the highest beat alignment;
+    for a tracked recording each source dances to the tempo alternative that suits its own beat rate
+    (SongBeats.for_dance: the tracker's half- and double-tempo confusions)."""
+    songs = [beats_for(clip, beats) for clip in sources]
+    fitted = [fit_to_song(clip, song, seconds) for clip, song in zip(sources, songs)]
+    scores = [np.nan_to_num(beat_alignment(kinematic_beats(clip), song.within(seconds).times))
+              for clip, song in zip(fitted, songs)]
     best = int(np.argmax(scores))
     return best, fitted[best]
+
+
+def beats_for(clip: MotionClip, beats: SongBeats) -> SongBeats:
+    """The song's beats for this motion: the tempo alternative nearest its own kinematic beat rate."""
+    return beats.for_dance(60.0 * beats_per_second(clip)) if beats.alternatives else beats
 
 
 def sample_for_song(loaded: LoadedModel, primer: MotionClip | None, seconds: float, options: GenerateDanceOptions,
@@ -61,7 +69,8 @@ def sample_for_song(loaded: LoadedModel, primer: MotionClip | None, seconds: flo
     for each of options.num_outputs, in one batch."""
     steps = max(2, round(source_seconds_needed(seconds, MAX_RATE) * loaded.representation.fps))
     on_step = None if progress is None else (lambda done: progress(done, steps))
-    return continue_dance(loaded, primer, steps, options, options.num_outputs * candidates, on_step)
+    return continue_dance(loaded, primer, steps, options, options.num_outputs * candidates, on_step,
+                          style=options.dance_style)
 
 
 def song_rate(clip: MotionClip, beats: SongBeats) -> float:
@@ -109,16 +118,17 @@ def generate_and_render_to_music(options: GenerateDanceOptions, progress: Progre
         return write_and_preview(options, clips, audio)
 
 
-def make_music_video(folder: str | Path, song: str | Path | None = None, seed: int = 0, style: str = "figure",
-                     progress: Progress | None = None) -> list[Path]:
-    """A music video in `folder`: a dance to `song`, or (song None) to a new melody from the bundled
-    model (its MIDI and WAV written too): music_video.mp4 with the song as its sound, and its preview."""
-    folder = Path(folder)
+def make_music_video(options: MusicVideoOptions, progress: Progress | None = None) -> list[Path]:
+    """A music video in options.out: a dance to options.song, or (no song) to a new melody from the bundled
+    model (its MIDI and WAV written too): music_video.mp4 with the song as its sound, in the options'
+    look (size, fps, theme, background, cover), and its preview."""
+    folder, song = Path(options.out), options.song
     written: list[Path] = []
     if song is None:
-        melody = generate_and_render(GenerateMusicOptions(out=str(folder / "melody"), bars=16, seed=seed,
+        melody = generate_and_render(GenerateMusicOptions(out=str(folder / "melody"), bars=16, seed=options.seed,
                                                           allow_sine=True, png=False))
         written += melody
         song = next(path for path in melody if path.suffix.lower() in MIDI_SUFFIXES)
-    options = GenerateDanceOptions(out=str(folder / "music_video.mp4"), music=str(song), seed=seed, style=style)
-    return written + generate_and_render_to_music(options, progress)
+    look = options.model_dump(include={"seed", "style", "size", "fps", "theme", "background", "cover"})
+    dance = GenerateDanceOptions(out=str(folder / "music_video.mp4"), music=str(song), **look)
+    return written + generate_and_render_to_music(dance, progress)

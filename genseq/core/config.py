@@ -69,6 +69,8 @@ class DanceConfig(StrictModel):
     mixture_components: int = Field(..., ge=1, le=1024)
     mirror: bool = Field(..., description="left/right mirror augmentation")
     min_clip_seconds: float = Field(..., gt=0, description="shorter clips are refused as too short to train on")
+    styles: bool = Field(False, description="condition on each clip's style (its folder, salsa/01: salsa)")
+    style_dropout: float = Field(0.0, ge=0, le=1, description="with styles: chance a clip is shown with no style")
     model: ModelConfig
     train: TrainConfig
 

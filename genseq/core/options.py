@@ -169,6 +169,8 @@ class GenerateDanceOptions(SamplingOptions, DeviceOption):
                                                    "beats and the video carries it")
     whole_song: bool = Field(True, description="with --music: the dance lasts the whole song (--no-whole-song: "
                                                "--seconds of it)")
+    dance_style: Optional[str] = Field(None, max_length=100, description="a dance style the model knows (its training "
+                                       "folders; the bundled model: salsa, indian, martial); empty: none asked")
 
     _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
 

@@ -4,6 +4,7 @@ mirrored for augmentation. Training, loading and sampling are written once in ge
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +19,7 @@ from genseq.core.pieces import AugmentedSource, Split, seeded_split
 from genseq.motion.bvh import read_bvh, resample
 from genseq.motion.encode import DanceEncoding, MotionFeatures, fit_encoding
 from genseq.motion.skeleton import LANDMARKS
+from genseq.motion.styles import drop_styles
 from genseq.motion.video import VIDEO_SUFFIXES, extract_video
 
 BVH_SUFFIX, CLIP_SUFFIX = ".bvh", ".npz"
@@ -115,15 +117,18 @@ def split_clips(clips: list[MotionClip], seed: int, valid_fraction: float) -> tu
     return train_clips, valid_clips, f"seeded split of clips (seed {seed}, valid fraction {valid_fraction:g})"
 
 
-def mirrorer(encoding: DanceEncoding, mirror: bool) -> Callable | None:
-    """Epoch augmentation: each clip as it is or (with probability 1/2) its mirror image."""
-    if not mirror:
+def mirrorer(encoding: DanceEncoding, mirror: bool, style_dropout: float = 0.0) -> Callable | None:
+    """Epoch augmentation: each clip as it is or (with probability 1/2) its mirror image; with styles,
+    its style dropped with probability `style_dropout` (so the model also dances with none given)."""
+    dropout = style_dropout if encoding.styles else 0.0
+    if not mirror and not dropout:
         return None
 
     def augment(features: list[MotionFeatures], rng: np.random.Generator) -> list[MotionFeatures]:
-        flips = rng.random(len(features)) < 0.5
-        return [MotionFeatures(*encoding.mirror_values(f.values, f.mask), f.origin) if flip else f
-                for f, flip in zip(features, flips)]
+        flips = rng.random(len(features)) < (0.5 if mirror else 0.0)
+        mirrored = [dataclasses.replace(f, **dict(zip(("values", "mask"), encoding.mirror_values(f.values, f.mask))))
+                    if flip else f for f, flip in zip(features, flips)]
+        return drop_styles(mirrored, rng, dropout)
 
     return augment
 
@@ -151,11 +156,11 @@ class DanceDomain:
         return Split(train_clips, valid_clips, [], how, unreadable + too_short)
 
     def representation_for(self, config: DanceConfig, train_items: list) -> DanceEncoding:
-        return fit_encoding(train_items, config.fps, config.mirror)
+        return fit_encoding(train_items, config.fps, config.mirror, styles=config.styles)
 
     def training_source(self, representation: DanceEncoding, train_items: list, config: DanceConfig) -> AugmentedSource:
         return AugmentedSource([representation.features(c) for c in train_items], representation.piece,
-                               mirrorer(representation, config.mirror))
+                               mirrorer(representation, config.mirror, config.style_dropout))
 
     def record(self, split: Split, config: DanceConfig) -> dict:
         return {"fps": config.fps, "train_seconds_of_motion": round(sum(c.seconds for c in split.train), 2)}

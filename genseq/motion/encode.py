@@ -41,13 +41,14 @@ import numpy as np
 from genseq.core.errors import GenseqError
 from genseq.core.motion import MotionClip
 from genseq.core.pieces import EncodedPiece
-from genseq.motion.contacts import lock_feet
+from genseq.motion.contacts import FOOT_SLIP, lock_feet
 from genseq.motion.filters import gaussian_smooth
 from genseq.motion.rigid import (  # noqa: F401 (the skeleton helpers are imported from here too)
     HAND_SPANS, LIMB_TREE, SPANS, bone_lengths, fix_hands, fix_spans, merged_bone_lengths, reproject_bones,
     rigid_skeleton, span_pairs,
 )
 from genseq.motion.skeleton import INDEX, LANDMARKS, MIRROR
+from genseq.motion.styles import fitted_styles, style_of, with_style
 
 ROOT_FEATURES = ("root_velocity_lateral", "root_velocity_forward", "root_height", "heading_change")
 ROOT_SIZE = len(ROOT_FEATURES)
@@ -141,6 +142,7 @@ class MotionFeatures:
     values: np.ndarray
     mask: np.ndarray
     origin: RootState
+    style: str | None = None  # the clip's style when the representation has styles (genseq.motion.styles)
 
 
 def has_trajectory(clip: MotionClip) -> bool:
@@ -226,6 +228,7 @@ class DanceEncoding:
     bone_lengths: dict[str, float] = field(default_factory=dict)
     start_values: np.ndarray | None = None  # (frames, D) raw features of a training snippet
     unknown: list[int] = field(default_factory=list)  # dimensions never known in training: held at the mean
+    styles: list[str] = field(default_factory=list)  # one-hot style inputs after the values (none: no styles)
 
     @property
     def value_size(self) -> int:
@@ -233,7 +236,7 @@ class DanceEncoding:
 
     @property
     def input_size(self) -> int:
-        return self.value_size
+        return self.value_size + len(self.styles)
 
     @property
     def joint_size(self) -> int:
@@ -249,7 +252,7 @@ class DanceEncoding:
             "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
             "bone_lengths": {k: float(v) for k, v in self.bone_lengths.items()},
             "start_values": [] if self.start_values is None else [[float(v) for v in row] for row in self.start_values],
-            "unknown": [int(d) for d in self.unknown],
+            "unknown": [int(d) for d in self.unknown], "styles": list(self.styles),
         }
 
     @classmethod
@@ -260,14 +263,18 @@ class DanceEncoding:
         start = np.array(metadata.get("start_values") or [], dtype=np.float32)
         return cls(joints, np.array(metadata["mean"], dtype=np.float32), np.array(metadata["std"], dtype=np.float32),
                    float(metadata["fps"]), bool(metadata.get("velocities", False)), dict(metadata.get("bone_lengths", {})),
-                   start if start.size else None, [int(d) for d in metadata.get("unknown", [])])
+                   start if start.size else None, [int(d) for d in metadata.get("unknown", [])],
+                   [str(style) for style in metadata.get("styles", [])])
 
     # -- encoding ------------------------------------------------------------------------------
 
     def features(self, clip: MotionClip) -> MotionFeatures:
         if abs(clip.fps - self.fps) > 1e-6 * self.fps:
             raise GenseqError(f"clip is at {clip.fps:g} fps, the representation at {self.fps:g} fps", clip.name or None)
-        return clip_features(clip, self.joints, self.velocities)
+        features = clip_features(clip, self.joints, self.velocities)
+        style = style_of(clip.name)
+        features.style = style if style in self.styles else None
+        return features
 
     def normalise(self, values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """Standardised float32 values; masked entries become 0 (the mean)."""
@@ -284,7 +291,11 @@ class DanceEncoding:
     def piece(self, features: MotionFeatures) -> EncodedPiece:
         """Model-ready arrays: input at step t = frame t-1, target = frame t."""
         normal = self.normalise(features.values, features.mask)
-        return EncodedPiece(normal[:-1], normal[1:], features.mask[1:].astype(np.float32))
+        return EncodedPiece(self.inputs(normal[:-1], features.style), normal[1:], features.mask[1:].astype(np.float32))
+
+    def inputs(self, normal: np.ndarray, style: str | None = None) -> np.ndarray:
+        """Model inputs of (..., T, D) normalised values: the style's one-hot appended when the model has styles."""
+        return with_style(normal, self.styles, style)
 
     def mirror_values(self, values: np.ndarray, mask: np.ndarray | None = None):
         """Feature-space mirror image of raw values (and their mask): joints swapped with their
@@ -324,21 +335,24 @@ class DanceEncoding:
                 name: str = "", smoothing: float = OUTPUT_SMOOTHING_FRAMES, plant_feet: bool = True) -> MotionClip:
         """A MotionClip of sampled normalised feature rows: low-passed in time (a Gaussian of `smoothing`
         frames: the mixture's independent draws shake each frame; 0: off), decoded, the skeleton made rigid
-        on `lengths` (default: the training data's), planted feet held still (genseq.motion.contacts).
-        The modelled landmarks are valid."""
+        on `lengths` (default: the training data's), the body put on the floor and planted feet held
+        (genseq.motion.contacts). The modelled landmarks are valid."""
         values = gaussian_smooth(self.denormalise(normal), smoothing)
         positions = self.decode(values, origin)
         valid = np.zeros(positions.shape[:2], dtype=bool)
         valid[:, self.joints] = True
         lengths = self.bone_lengths if lengths is None else lengths
         positions = rigid_skeleton(positions, valid, lengths)
-        return MotionClip(lock_feet(positions, valid) if plant_feet else positions, valid, self.fps, list(LANDMARKS),
+        planted = lock_feet(positions, valid, fps=self.fps, slip=FOOT_SLIP) if plant_feet else positions
+        return MotionClip(planted, valid, self.fps, list(LANDMARKS),
                           None, name)
 
 
-def fit_encoding(clips: list[MotionClip], fps: float, mirror: bool = True, velocities: bool = False) -> DanceEncoding:
+def fit_encoding(clips: list[MotionClip], fps: float, mirror: bool = True, velocities: bool = False,
+                 styles: bool = False) -> DanceEncoding:
     """The representation of a training set: modelled joints, normalisation over the clips (and
-    their mirror images when `mirror`), limb lengths, and a one-second start snippet."""
+    their mirror images when `mirror`), limb lengths, a one-second start snippet, and with `styles`
+    the clips' styles (their folders) as inputs."""
     if not clips:
         raise GenseqError("no motion clips to fit a representation on")
     joints = modelled_joints(clips)
@@ -358,6 +372,7 @@ def fit_encoding(clips: list[MotionClip], fps: float, mirror: bool = True, veloc
     encoding.unknown = [int(d) for d in np.flatnonzero(~mask.any(axis=0))]
     encoding.bone_lengths = merged_bone_lengths(clips)
     encoding.start_values = start_snippet(features, round(START_SECONDS * fps))
+    encoding.styles = fitted_styles([clip.name for clip in clips]) if styles else []
     return encoding
 
 

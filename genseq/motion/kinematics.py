@@ -8,11 +8,18 @@ generation's distance is |generated mean - real mean| / real sd.
   of the joints relative to the hip midpoint in the body's heading frame (m/s, m/s^2, m/s^3);
   the pose alone, so walking about does not count and frame-to-frame shaking does (it inflates
   acceleration and jerk much more than speed).
+- speed_variation: how much the pose speed varies within the window: the standard deviation of
+  the per-frame pose speed (mean over the joints) over its mean (a dance of one even energy has
+  little; accents, pauses and bursts give more).
 - wrist_speed: the same speed for the two wrists only.
 - foot_sliding: horizontal speed of a foot's lowest point while it touches the ground
   (metrics.foot_sliding over the window's world positions).
 - root_speed: horizontal speed of the hip midpoint in the world (m/s).
 - body_extent: mean distance of the joints from the hip midpoint (m).
+
+Spread: besides the distance of the means, each statistic's sd across the generated windows over
+the sd across the real windows (`spread_ratio`): a model that dances one average dance at one
+average energy has the right means and too small a spread.
 
 Novelty: each window as its pose (local positions) every few frames, flattened; the distance of
 a generated window to its nearest training window, against that of real held-out windows.
@@ -24,7 +31,8 @@ import numpy as np
 
 from genseq.motion import metrics
 
-STATISTICS = ("pose_speed", "acceleration", "jerk", "wrist_speed", "foot_sliding", "root_speed", "body_extent")
+STATISTICS = ("pose_speed", "acceleration", "jerk", "speed_variation", "wrist_speed", "foot_sliding", "root_speed",
+              "body_extent")
 
 
 def _differences(values: np.ndarray, valid: np.ndarray, order: int, fps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +63,7 @@ def window_statistics(local: np.ndarray, world: np.ndarray, valid: np.ndarray, f
     for name, order in (("pose_speed", 1), ("acceleration", 2), ("jerk", 3)):
         values, ok = _differences(local, valid, order, fps)
         out[name] = _window_means(values, ok, starts, window - order)
+    out["speed_variation"] = _speed_variation(local, valid, fps, starts, window - 1)
     values, ok = _differences(local[:, wrists], valid[:, wrists], 1, fps)
     out["wrist_speed"] = _window_means(values, ok, starts, window - 1)
     out["foot_sliding"] = np.array([metrics.foot_sliding(world[s:s + window], valid[s:s + window], fps, feet)
@@ -65,6 +74,19 @@ def window_statistics(local: np.ndarray, world: np.ndarray, valid: np.ndarray, f
     extent = np.where(valid, np.linalg.norm(local, axis=-1), 0.0)
     out["body_extent"] = _window_means(extent, np.asarray(valid, dtype=bool), starts, window)
     return out
+
+
+def _speed_variation(local: np.ndarray, valid: np.ndarray, fps: float, starts: np.ndarray, window: int) -> np.ndarray:
+    """(windows,) sd over mean of the per-frame pose speed (the mean speed of the valid joints) in each window."""
+    values, ok = _differences(local, valid, 1, fps)
+    count = ok.sum(axis=1)
+    frame_speed = np.where(count > 0, values.sum(axis=1) / np.maximum(count, 1), np.nan)
+    out = []
+    for start in starts:
+        speeds = frame_speed[start:start + window]
+        speeds = speeds[np.isfinite(speeds)]
+        out.append(speeds.std() / speeds.mean() if len(speeds) > 1 and speeds.mean() > 0 else np.nan)
+    return np.array(out)
 
 
 def pooled(per_clip: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -80,17 +102,24 @@ def describe(values: np.ndarray) -> tuple[float, float]:
 
 
 def statistic_table(generated: dict[str, np.ndarray], real: dict[str, np.ndarray]) -> dict[str, dict]:
-    """Per statistic: real and generated mean and sd, and the distance of the means in real sd."""
+    """Per statistic: real and generated mean and sd, the distance of the means in real sd, and the
+    spread ratio (generated sd over real sd)."""
     table = {}
     for name in STATISTICS:
         (real_mean, real_sd), (mean, sd) = describe(real[name]), describe(generated[name])
         table[name] = {"real_mean": real_mean, "real_sd": real_sd, "generated_mean": mean, "generated_sd": sd,
-                       "distance_sd": abs(mean - real_mean) / real_sd if real_sd > 0 else float("nan")}
+                       "distance_sd": abs(mean - real_mean) / real_sd if real_sd > 0 else float("nan"),
+                       "spread_ratio": sd / real_sd if real_sd > 0 else float("nan")}
     return table
 
 
 def worst_distance(table: dict[str, dict]) -> float:
     return float(max(row["distance_sd"] for row in table.values()))
+
+
+def narrowest_spread(table: dict[str, dict]) -> float:
+    """The smallest spread ratio of the table: every statistic spreads at least this much as real does."""
+    return float(min(row["spread_ratio"] for row in table.values()))
 
 
 def pose_windows(local: np.ndarray, fps: float, every: int = 10, window_seconds: float = metrics.WINDOW_SECONDS,

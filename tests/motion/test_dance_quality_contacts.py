@@ -1,6 +1,7 @@
 """Foot locking (genseq.motion.contacts): planted feet stay put, the legs bend to follow, lengths kept."""
 
 import numpy as np
+import pytest
 
 from genseq.motion import metrics
 from genseq.motion.contacts import lock_feet
@@ -52,3 +53,40 @@ def test_no_valid_feet_changes_nothing():
     for points in FEET:
         valid[:, points] = False
     np.testing.assert_allclose(lock_feet(positions, valid), positions, atol=1e-6)
+
+
+def floating_body(frames: int = 420) -> np.ndarray:
+    """The sliding body of sliding_body, raised 5 cm for its middle 8 s (a generated dance's drift)."""
+    positions = sliding_body(frames)
+    positions[90:330, :, 1] += 0.05
+    return positions
+
+
+def test_a_body_that_floats_is_put_back_on_the_floor_and_its_foot_held_there():
+    from genseq.motion.contacts import ground_body
+
+    positions = floating_body()
+    valid = np.ones(positions.shape[:2], dtype=bool)
+    grounded = ground_body(positions, valid, FPS)
+    lowest = grounded[:, FEET[0], 1].min(axis=1)
+    assert np.ptp(lowest[180:240]) < 0.01 and abs(lowest[210] - lowest[30]) < 0.01  # the raised stretch is down again
+    middle = slice(180, 240)
+    plain = metrics.foot_sliding(lock_feet(positions, valid)[middle], valid[middle], FPS, FEET)
+    held = metrics.foot_sliding(lock_feet(positions, valid, fps=FPS)[middle], valid[middle], FPS, FEET)
+    assert plain > 0.2 and held < 0.02  # measured on its own stretch, the floating foot slid
+
+
+def test_slip_lets_a_held_foot_follow_that_fraction_of_its_motion():
+    positions = sliding_body()
+    valid = np.ones(positions.shape[:2], dtype=bool)
+    raw = metrics.foot_sliding(positions, valid, FPS, FEET)
+    slipping = metrics.foot_sliding(lock_feet(positions, valid, slip=0.25), valid, FPS, FEET)
+    assert slipping == pytest.approx(0.25 * raw, rel=0.15)
+
+
+def test_real_motion_capture_is_hardly_moved_by_grounding():
+    from genseq.motion.contacts import ground_body
+
+    positions = sliding_body(300)
+    valid = np.ones(positions.shape[:2], dtype=bool)
+    np.testing.assert_allclose(ground_body(positions, valid, FPS), positions, atol=1e-6)

@@ -173,8 +173,20 @@ def test_statistic_table_distances_are_in_real_standard_deviations():
     generated = {name: np.array([4.0, 4.0]) for name in kinematics.STATISTICS}
     table = kinematics.statistic_table(generated, real)
     assert table["jerk"] == pytest.approx({"real_mean": 2.0, "real_sd": 1.0, "generated_mean": 4.0, "generated_sd": 0.0,
-                                           "distance_sd": 2.0})
+                                           "distance_sd": 2.0, "spread_ratio": 0.0})
     assert kinematics.worst_distance(table) == pytest.approx(2.0)
+    wider = kinematics.statistic_table({name: np.array([0.0, 3.0]) for name in kinematics.STATISTICS}, real)
+    assert wider["pose_speed"]["spread_ratio"] == pytest.approx(1.5) and kinematics.narrowest_spread(wider) == pytest.approx(1.5)
+
+
+def test_speed_variation_is_higher_for_bursts_than_for_an_even_pace():
+    even = moving_clip(300)
+    bursts = even.positions.copy()
+    bursts[150:] = bursts[150]  # moves for 5 s, then stands still
+    still_half = type(even)(bursts, even.valid, even.fps, even.joint_names)
+    steady, varied = statistics_of(even)["speed_variation"], statistics_of(still_half)["speed_variation"]
+    assert np.all(np.isfinite(steady)) and steady.max() < 0.5
+    assert varied[2:-2].min() > steady.max()  # windows that hold both the moving and the still part
 
 
 def test_a_replayed_window_is_at_distance_zero_from_the_training_windows():

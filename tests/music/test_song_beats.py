@@ -55,3 +55,33 @@ def test_a_song_without_beats_is_one_clean_error(tmp_path):
 
 def test_tempo_bands():
     assert [tempo_band(q) for q in (70, 94.9, 95, 125, 126, 160)] == ["slow", "slow", "medium", "medium", "fast", "fast"]
+
+
+def accented(period: float, seconds: float, every: int, offset: float = 0.25) -> np.ndarray:
+    """Clicks every `period` seconds, every `every`-th one four times as loud (a strong beat)."""
+    audio = clicks(period, seconds, offset) * 0.25
+    return audio + clicks(period * every, seconds, offset) * 0.75
+
+
+def test_a_recording_keeps_its_half_and_double_tempo_as_alternatives():
+    beats = track_beats(accented(0.5, 16.0, 2), SR, "accented")
+    tempi = sorted(round(b.qpm) for b in beats.alternatives)
+    assert any(abs(q - 120) <= 3 for q in tempi) and any(abs(q - 60) <= 2 for q in tempi)
+    assert all(40 <= q <= 240 for q in tempi)
+    assert any(b.qpm == beats.qpm for b in beats.alternatives)
+    assert beats.within(8.0).alternatives is beats.alternatives
+
+
+def test_a_dance_gets_the_tempo_alternative_nearest_its_own_beat_rate():
+    beats = track_beats(accented(0.5, 16.0, 2), SR, "accented")
+    assert beats.for_dance(60.0).qpm == pytest.approx(60.0, abs=2.0)
+    assert beats.for_dance(120.0).qpm == pytest.approx(120.0, abs=3.0)
+    slow = beats.for_dance(60.0).times  # every other beat of the 120 grid: each still on a click
+    on_clicks = np.abs(slow[:, None] - (0.25 + 0.5 * np.arange(32))[None, :]).min(axis=1)
+    assert np.median(on_clicks) < 0.05
+
+
+def test_exact_beats_have_no_alternatives(tmp_path):
+    notes = [(60 + i % 5, i * 0.5, (i + 1) * 0.5) for i in range(12)]
+    beats = midi_beats(write_tune(tmp_path / "tune.mid", notes, tempo=120.0))
+    assert beats.alternatives == [] and beats.for_dance(60.0) is beats
