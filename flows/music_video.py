@@ -12,14 +12,13 @@ from flows.tasks import cached, stage_task, task_options
 from genseq.core.options import MusicVideoOptions
 
 
-@stage_task("song", name="music-video-files")
+@stage_task("song", "background", name="music-video-files")
 def music_video_task(options: dict) -> list[str]:
     from flows.progress import progress_with_total
     from genseq.compose.dance_to_music import make_music_video
 
     validated = MusicVideoOptions.model_validate(options)
-    paths = make_music_video(validated.out, validated.song, validated.seed, validated.style,
-                             progress_with_total("sampling the dance (frames)"))
+    paths = make_music_video(validated, progress_with_total("sampling the dance (frames)"))
     return [str(p) for p in paths]
 
 

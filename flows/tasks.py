@@ -34,13 +34,14 @@ RETRY_DELAY_S = 3
 
 
 def content_cache(*input_fields: str) -> CachePolicy:
-    """Key on the content of the files named by `input_fields` of the task's options plus every other option."""
+    """Key on the content of the files named by `input_fields` of the task's options plus every option (a
+    field that may name a file or not, as a background "R,G,B" or a picture, keys on both)."""
 
     def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         options = dict(parameters["options"])
         files = {}
         for name in input_fields:
-            value = options.pop(name, None)
+            value = options.get(name)
             values = value if isinstance(value, (list, tuple)) else [value]
             files[name] = content_digest([None if v in (None, "") else Path(v) for v in values])
         return stable_digest({"task": context.task.name, "genseq": genseq_source_digest(), "inputs": files,
@@ -147,7 +148,7 @@ def extract_motion_task(options: dict) -> list[str]:
     return [str(p) for p in written]
 
 
-@stage_task("checkpoint", "primer", "music", name="generate-dance-files")
+@stage_task("checkpoint", "primer", "music", "background", name="generate-dance-files")
 def generate_dance_task(options: dict) -> list[str]:
     from flows.progress import progress_with_total
     from genseq.core.options import GenerateDanceOptions
@@ -158,7 +159,7 @@ def generate_dance_task(options: dict) -> list[str]:
     return [str(p) for p in make_dance(validated, progress)]
 
 
-@stage_task("clip", "side_by_side", "audio", name="render-dance-files")
+@stage_task("clip", "side_by_side", "audio", "background", name="render-dance-files")
 def render_dance_task(options: dict) -> list[str]:
     from genseq.core.options import RenderDanceOptions
     from genseq.motion.render import render_dance

@@ -10,6 +10,7 @@ from prefect import flow
 from flows.params import flow_params, to_options
 from flows.progress import progress_reporter, publish_outputs, publish_table
 from genseq.core.options import TrainDanceOptions, TrainMusicOptions
+from genseq.model.curves import CURVES_PNG
 
 TrainMusicParams = flow_params(TrainMusicOptions, data="MIDI folder (with or without train/valid/test) or .npz; empty: "
                                "example tunes sampled from the bundled melody model",
@@ -46,7 +47,7 @@ def train_flow(domain: Literal["music", "dance"] = "music", music: TrainMusicPar
     publish_table(result.history, "training metrics per epoch", key=f"train-{domain}-metrics")
     name = getattr(config, "representation", domain)
     publish_outputs(f"Trained {name} model: {result.stopped_because}, best validation loss "
-                    f"{result.best_valid_loss:.4f}", [result.best_checkpoint],
+                    f"{result.best_valid_loss:.4f}", [result.best_checkpoint, result.run_dir / CURVES_PNG],
                     note=f"{result.epochs_run} epoch(s), {result.train_seconds:.0f} s, {result.params} parameters, "
                          f"data: {data}")
     return str(result.best_checkpoint)

@@ -14,7 +14,7 @@ from genseq.cli.app import (advance_to, as_text, eval_app, extract_app, generate
                             render_app, say, say_written, train_app, app)
 from genseq.core.options import (EvalDanceOptions, EvalOptions, ExtractMotionOptions, ExtractMusicOptions,
                                  GenerateDanceOptions, GenerateMusicOptions, RenderDanceOptions, RenderMusicOptions,
-                                 TrainDanceOptions, TrainMusicOptions, TrainOptions)
+                                 MusicVideoOptions, TrainDanceOptions, TrainMusicOptions, TrainOptions)
 from genseq.core.resources import set_max_memory
 
 
@@ -349,4 +349,4 @@ def demo_cmd(out: Path = typer.Option(Path("generated"), "--out", help="folder f
                                                   num_outputs=2, allow_sine=True)
         say_written(generate_and_render(options))
     say_written(make_dance(GenerateDanceOptions.build(out=str(out / "dance" / "dance.mp4"), seconds=15.0)))
-    say_written(make_music_video(out / "music-video", song=None))
+    say_written(make_music_video(MusicVideoOptions(out=str(out / "music-video"))))

@@ -117,3 +117,13 @@ def write_training_curves(run_dir: str | Path, history: Sequence[dict], initial_
         return []
     title = title or f"{run_dir.name}: {len(history)} epochs"
     return [write_curves_png(history, run_dir / CURVES_PNG, initial_lr, title), write_tensorboard(history, run_dir / TENSORBOARD_DIR)]
+
+
+def remove_leftovers(run_dir: str | Path) -> None:
+    """What a kill during write_training_curves can leave in a run folder: a half-written picture, a
+    half-written or moved-aside event folder (the next epoch writes both whole again)."""
+    run_dir = Path(run_dir)
+    for stale in run_dir.glob(f".{Path(CURVES_PNG).stem}.*.tmp.png"):
+        stale.unlink(missing_ok=True)
+    for stale in run_dir.glob(f".{TENSORBOARD_DIR}.*"):
+        shutil.rmtree(stale, ignore_errors=True)

@@ -27,6 +27,7 @@ from genseq.core.resources import check_model_memory
 from genseq.core.pieces import EncodedPiece, PieceSource
 from genseq.model import heads
 from genseq.model.checkpoint import BEST, LAST, check_resumable, check_resume_seed, load_checkpoint, save_checkpoint
+from genseq.model.curves import remove_leftovers, write_training_curves
 from genseq.model.load import build_model
 from genseq.model.recurrent import StackedRecurrent, count_parameters, pick_device
 from genseq.model.runs import start_run
@@ -168,6 +169,7 @@ def train(
     last_path = run_dir / LAST
     for stale in run_dir.glob(".*.tmp.pt"):  # a save cut off by a kill; last.pt itself is always whole
         stale.unlink()
+    remove_leftovers(run_dir)
     if last_path.exists():
         check_resume_seed(last_path, train_config.seed)
         state = resume_state(last_path, spec, model, optimizer, torch_device)
@@ -211,6 +213,7 @@ def train(
         if improved:
             save_checkpoint(run_dir / BEST, payload(state, with_optimizer=False))
         save_checkpoint(last_path, payload(state, with_optimizer=True))
+        write_training_curves(run_dir, state["history"], train_config.lr)  # RUN/loss_curves.png, RUN/tensorboard/
         if show_progress:
             tqdm.write(f"epoch {epoch}: train {train_loss:.4f}  valid {valid_loss:.4f}{'  (best)' if improved else ''}  {seconds:.1f}s")
         if progress:

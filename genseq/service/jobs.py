@@ -263,7 +263,7 @@ def run_dance(job: Job, checkpoint: Path, primer: Path | None, target: Path, dev
 
     p: DanceParameters = job.parameters
     keypoints = str(target.with_suffix(".npz")) if p.keypoints else None
-    options = GenerateDanceOptions.build(**p.model_dump(exclude={"keypoints", "music"}), out=str(target),
+    options = GenerateDanceOptions.build(**p.model_dump(exclude={"keypoints", "music", "background"}), out=str(target),
                                          keypoints_out=keypoints,
                                          checkpoint=str(checkpoint), primer=primer and str(primer), device=device,
                                          music=song and str(song), background=background_of(job))

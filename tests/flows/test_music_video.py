@@ -77,7 +77,7 @@ def test_a_dance_to_a_short_song_is_one_music_video(tmp_path):
 def test_without_a_song_the_music_video_dances_to_a_new_melody(tmp_path):
     from genseq.compose.dance_to_music import make_music_video
 
-    written = make_music_video(tmp_path, song=None)
+    written = make_music_video(MusicVideoOptions(out=str(tmp_path)))
     names = {p.name for p in written}
     assert "music_video.mp4" in names and any(n.endswith(".mid") for n in names) and any(n.endswith(".wav") for n in names)
     found = streams(tmp_path / "music_video.mp4")

@@ -112,23 +112,26 @@ def test_a_csv_with_an_unterminated_quote_is_refused(tmp_path):
 def test_outputs_collide_through_any_file_a_job_writes(tmp_path):
     manifest = tmp_path / "m.yaml"
     manifest.write_text("- {kind: dance, output: clip.mp4}\n"
-                        "- {kind: dance, output: clip.mov}\n"  # clip.png again
+                        "- {kind: dance, output: clip.mov, parameters: {cover: false}}\n"  # clip.png again
                         "- {kind: dance, output: two.mp4, parameters: {num_outputs: 2, preview: false}}\n"
-                        "- {kind: dance, output: two_001.mov, parameters: {preview: false}}\n"  # two_001.mp4? no: .mov
+                        "- {kind: dance, output: two_001.mov, parameters: {preview: false, cover: false}}\n"  # .mov: no clash
                         "- {kind: dance, output: two_001.mp4}\n"  # the second video of row 3
                         "- {kind: dance, output: keys.mp4, parameters: {keypoints: true, preview: false}}\n"
-                        "- {kind: dance, output: keys.mov, parameters: {keypoints: true, preview: false}}\n"  # keys.npz
+                        "- {kind: dance, output: keys.mov, parameters: {keypoints: true, preview: false, cover: false}}\n"
                         "- {kind: music, output: songs}\n"
                         "- {kind: dance, output: songs/sample_000.mp4}\n"  # its preview is the music's PNG
-                        "- {kind: music, output: songs}\n")
+                        "- {kind: music, output: songs}\n"
+                        "- {kind: dance, output: shot.mp4, parameters: {preview: false}}\n"
+                        "- {kind: dance, output: shot.mov, parameters: {preview: false}}\n")  # its cover, shot.jpg
     plan = plan_batch(manifest, tmp_path / "root")
-    assert [job.row for job in plan.jobs] == [1, 3, 4, 6, 8]
+    assert [job.row for job in plan.jobs] == [1, 3, 4, 6, 8, 11]
     reasons = {r.row: r.reason for r in plan.rejected}
     assert reasons[2] == "clip.mov: writes clip.png, as does row 1"
     assert reasons[5] == "two_001.mp4: writes two_001.mp4, as does row 3"
     assert reasons[7] == "keys.mov: writes keys.npz, as does row 6"
     assert reasons[9] == "songs/sample_000.mp4: writes songs/sample_000.png, as does row 8"
     assert reasons[10] == "songs: same output as row 8"
+    assert reasons[12] == "shot.mov: writes shot.jpg, as does row 11"
 
 
 def descendants(pid: int) -> set[int]:
