@@ -146,7 +146,20 @@ DANCE_TEMPERATURE = 1.2  # bench/dance_quality.py: with the low-pass and planted
 DANCE_TEMPERATURE_HELP = "mixture spread (and flatness of its weights); 0 is greedy; decoding low-passes the frames"
 
 
-class GenerateDanceOptions(SamplingOptions, DeviceOption):
+class LookOptions(Options):
+    """How a dance video looks and is framed: size (or a preset), frame rate, theme, background, cover;
+    shared by generate dance, render dance and the music video."""
+
+    size: str = Field(DEFAULT_SIZE, description=SIZE_HELP)
+    fps: Optional[int] = Field(None, ge=10, le=120, description=FPS_HELP)
+    theme: str = Field(DEFAULT_THEME, description=THEME_HELP)
+    background: Optional[str] = Field(None, description=BACKGROUND_HELP)
+    cover: bool = Field(True, description=COVER_HELP)
+
+    _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
+
+
+class GenerateDanceOptions(LookOptions, SamplingOptions, DeviceOption):
     """`genseq generate dance`, the generate-dance flow and batch rows of kind dance."""
 
     temperature: float = Field(DANCE_TEMPERATURE, ge=0.0, le=10.0, description=DANCE_TEMPERATURE_HELP)
@@ -157,11 +170,6 @@ class GenerateDanceOptions(SamplingOptions, DeviceOption):
     seconds: float = Field(20.0, gt=0, le=600, description="length of each dance")
     num_outputs: int = Field(1, ge=1, le=16, description="how many dances")
     keypoints_out: Optional[str] = Field(None, description="also save each clip as .npz (positions, valid, fps, joint_names)")
-    size: str = Field(DEFAULT_SIZE, description=SIZE_HELP)
-    fps: Optional[int] = Field(None, ge=10, le=120, description=FPS_HELP)
-    theme: str = Field(DEFAULT_THEME, description=THEME_HELP)
-    background: Optional[str] = Field(None, description=BACKGROUND_HELP)
-    cover: bool = Field(True, description=COVER_HELP)
     camera: Literal["follow", "fixed"] = Field("follow", description="follow the dancer or a fixed camera")
     preview: bool = Field(True, description="also a PNG contact sheet beside each video")
     style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
@@ -172,10 +180,8 @@ class GenerateDanceOptions(SamplingOptions, DeviceOption):
     dance_style: Optional[str] = Field(None, max_length=100, description="a dance style the model knows (its training "
                                        "folders; the bundled model: salsa, indian, martial); empty: none asked")
 
-    _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
 
-
-class MusicVideoOptions(Options):
+class MusicVideoOptions(LookOptions):
     """`genseq demo`'s last step and the music-video flow: a dance to a song in one MP4 with sound."""
 
     song: Optional[str] = Field(None, description="a song (wav, mp3, flac, ogg, m4a or MIDI); empty: a new melody "
@@ -183,13 +189,6 @@ class MusicVideoOptions(Options):
     out: str = Field("music-video", description="folder for the video (music_video.mp4), its preview and the melody")
     seed: int = Field(0, ge=0, le=MAX_SEED, description="same seed, same melody and dance")
     style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
-    size: str = Field(DEFAULT_SIZE, description=SIZE_HELP)
-    fps: Optional[int] = Field(None, ge=10, le=120, description=FPS_HELP)
-    theme: str = Field(DEFAULT_THEME, description=THEME_HELP)
-    background: Optional[str] = Field(None, description=BACKGROUND_HELP)
-    cover: bool = Field(True, description=COVER_HELP)
-
-    _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,21 +202,14 @@ class RenderMusicOptions(Options):
     allow_sine: bool = Field(False, description="use the sine synthesiser when fluidsynth is missing")
 
 
-class RenderDanceOptions(Options):
+class RenderDanceOptions(LookOptions):
     clip: str = Field(..., description="a .npz clip or a BVH file")
     out: Optional[str] = Field(None, description="H.264 MP4 (default: beside the clip)")
-    size: str = Field(DEFAULT_SIZE, description=SIZE_HELP)
-    fps: Optional[int] = Field(None, ge=10, le=120, description=FPS_HELP)
-    theme: str = Field(DEFAULT_THEME, description=THEME_HELP)
-    background: Optional[str] = Field(None, description=BACKGROUND_HELP)
-    cover: bool = Field(True, description=COVER_HELP)
     camera: Literal["follow", "fixed"] = Field("follow", description="follow the dancer or a fixed camera")
     side_by_side: Optional[str] = Field(None, description="the source video, shown left of the skeleton")
     audio: Optional[str] = Field(None, description="a sound file to mux in")
     preview: Optional[str] = Field(None, description="also a .gif or .png contact-sheet preview")
     style: Literal["figure", "stick"] = Field("figure", description="figure: shaded limbs on a floor; stick: the skeleton's bones")
-
-    _looks = field_validator("size", "theme", "background", mode="before")(lambda cls, value, info: check_look(info.field_name, value))
 
 
 # ---------------------------------------------------------------------------------------------
