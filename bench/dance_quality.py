@@ -28,16 +28,17 @@ Protocol:
   10th frame) to its nearest training window (every 3rd frame), median, over the same for the
   held-out windows (real-vs-real). Replaying training clips would give about 0.
 - Decoding (DanceEncoding.to_clip): the sampled frames low-passed (a Gaussian of `smoothing`
-  frames), the skeleton made rigid (limbs, and the spans across hips, shoulders and hands), planted
-  feet held still (genseq.motion.contacts).
+  frames), the skeleton made rigid (limbs, and the spans across hips, shoulders and hands), the body
+  put on the floor and planted feet held, slipping 0.2 of their motion (genseq.motion.contacts).
 - Baseline, in the same run: the sampling and decoding as they were before this tuning
   (temperature 1, every mixture component, no low-pass, no foot locking, limbs only rigid).
 
-Settings: name=temperature,top_k[,smoothing[,plant_feet]], drawn as generation draws them
+Settings: name=temperature,top_k[,smoothing[,plant_feet[,style]]], drawn as generation draws them
 (the one sampler, genseq.model.sampler, through motion.generate.sample_dance_values: top_k keeps the k most likely mixture
 components, temperature scales the spread), decoded as generation decodes (to_clip; smoothing and
-plant_feet default to its defaults). The first `--settings` entry is the headline (generate's
-defaults); the name `baseline` is the baseline above.
+plant_feet default to its defaults; style, for a model trained with styles: none as generate without
+--dance-style, `primer` for each primer's own folder, or a style name). The first `--settings` entry
+is the headline (generate's defaults); the name `baseline` is the baseline above.
 
     .venv/bin/python bench/dance_quality.py [--checkpoint assets/dance.pt] [--settings default=1,0 baseline ...]
 """

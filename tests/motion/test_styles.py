@@ -87,3 +87,9 @@ def test_a_model_trained_with_styles_dances_the_style_asked(styled_checkpoint):
     assert not np.allclose(salsa.positions, martial.positions) and not np.allclose(salsa.positions, none.positions)
     with pytest.raises(GenseqError, match="no style 'tango': it knows martial, salsa"):
         generate_dance(options.model_copy(update={"dance_style": "tango"}))
+
+
+def test_the_bundled_model_knows_no_styles_and_says_so():
+    options = GenerateDanceOptions(seconds=0.5, seed=0, device="cpu", dance_style="salsa")
+    with pytest.raises(GenseqError, match="trained without styles"):
+        generate_dance(options)
