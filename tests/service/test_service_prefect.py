@@ -236,18 +236,26 @@ def run_chromium(command: list[str], timeout: float = 120) -> str:
         stop_process_group(process, grace=2)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+def ui_page(api, tmp_path, path: str) -> str:
+    """The DOM of one page of the Prefect UI as headless Chromium renders it."""
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1400,1000",
+               "--virtual-time-budget=20000", "--dump-dom", f"{api.ui_url}{path}"]
+    return run_chromium(command)
+
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+
+
+@needs_chromium
 def test_ui_lists_genseq_deployments_and_shows_outputs(served, api, tmp_path):
     """The bundled UI, rendered by headless Chromium: the served deployments are listed, and a run's
     summary shows its piano roll inline and an audio player."""
     from prefect.client.orchestration import get_client
 
     def chromium(path: str) -> str:
-        command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                   f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1400,1000",
-                   "--virtual-time-budget=20000", "--dump-dom", f"{api.ui_url}{path}"]
-        return run_chromium(command)
+        return ui_page(api, tmp_path, path)
 
     from flows.serve import DESCRIPTIONS, FLOWS
 
@@ -271,6 +279,25 @@ def test_ui_lists_genseq_deployments_and_shows_outputs(served, api, tmp_path):
         if "<audio" in page:
             break
     assert 'src="data:image/png;base64,' in page and "<img" in page and "<audio" in page, page[-2000:]
+
+
+@needs_chromium
+def test_ui_shows_a_training_runs_loss_curves(served, api, tmp_path):
+    """A train run's summary in the UI shows its loss curves (RUN/loss_curves.png) as a picture."""
+    from prefect.client.orchestration import get_client
+
+    flow_run = run("train/train", {"domain": "music", "music": {"config": str(REPO / "configs" / "tiny.yaml"), "epochs": 2,
+                                                                 "out": "runs/ui-curves"}})
+    assert flow_run.state.is_completed()
+    with get_client(sync_client=True) as client:
+        summary = next(a for a in artifacts_of(client, [flow_run.id]) if a.type == "markdown")
+    assert "loss_curves.png" in summary.data
+    page = ""
+    for _ in range(3):
+        page = ui_page(api, tmp_path, f"/artifacts/artifact/{summary.id}")
+        if "<img" in page:
+            break
+    assert "<img" in page and "data:image/png;base64," in page and "loss_curves.png" in page, page[-2000:]
 
 
 def test_retries_only_where_a_retry_can_help(api):
