@@ -22,3 +22,13 @@ def test_scheduling_is_normal_again_after_the_block():
 def test_not_enabled_asks_for_nothing():
     with realtime_scheduling(False) as note:
         assert note == ""
+
+
+def test_the_heap_is_frozen_only_inside_the_block():
+    import gc
+
+    from genseq.live.priority import frozen_heap
+
+    with frozen_heap():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
