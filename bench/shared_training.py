@@ -9,7 +9,9 @@ Modes, each timed in every round (the order rotates between rounds):
 - together: A and B started at once under the thread budget (cores // runs in flight);
 - together_every_core_each: A and B at once with GENSEQ_THREADS = the cores, what each process did
   before the budget (torch's default of one thread per core).
-Target (issue 22): together finishes no later than one_after_the_other.
+Target (issue 22): together finishes no later than one_after_the_other. With --sessions each training
+starts in a session of its own, as from two terminals or the service: Linux (autogroup scheduling) shares
+a busy machine among sessions first, so two runs of one session split that session's share.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ def environment(threads: int | None) -> dict:
     return {**env, "GENSEQ_THREADS": str(threads)} if threads else env
 
 
-def run_together(data: Path, scratch: Path, tag: str, threads: int | None) -> dict:
+def run_together(data: Path, scratch: Path, tag: str, threads: int | None, sessions: bool) -> dict:
     started = time.perf_counter()
-    processes = [subprocess.Popen(command(data, scratch / f"{tag}-{name}"), env=environment(threads),
+    processes = [subprocess.Popen(command(data, scratch / f"{tag}-{name}"), env=environment(threads), start_new_session=sessions,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name in "AB"]
     ends = []
     for process in processes:
@@ -59,10 +61,10 @@ def run_together(data: Path, scratch: Path, tag: str, threads: int | None) -> di
     return {"finished_seconds": round(max(ends), 2), "each_seconds": [round(end, 2) for end in ends]}
 
 
-def run_one_after_the_other(data: Path, scratch: Path, tag: str) -> dict:
+def run_one_after_the_other(data: Path, scratch: Path, tag: str, sessions: bool) -> dict:
     started, ends = time.perf_counter(), []
     for name in "AB":
-        subprocess.run(command(data, scratch / f"{tag}-{name}"), env=environment(None), check=True,
+        subprocess.run(command(data, scratch / f"{tag}-{name}"), env=environment(None), check=True, start_new_session=sessions,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ends.append(time.perf_counter() - started)
     return {"finished_seconds": round(ends[-1], 2), "each_seconds": [round(ends[0], 2), round(ends[1] - ends[0], 2)]}
@@ -71,18 +73,22 @@ def run_one_after_the_other(data: Path, scratch: Path, tag: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--sessions", action="store_true",
+                        help="start each training in its own session, as two terminals or the service would (Linux's "
+                             "autogroup scheduling shares the CPU among sessions first, then among a session's processes)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "shared_training.json")
     args = parser.parse_args()
     cores = usable_cores()
-    modes = {"one_after_the_other": lambda d, s, t: run_one_after_the_other(d, s, t),
-             "together": lambda d, s, t: run_together(d, s, t, None),
-             "together_every_core_each": lambda d, s, t: run_together(d, s, t, cores)}
+    sessions = args.sessions
+    modes = {"one_after_the_other": lambda d, s, t: run_one_after_the_other(d, s, t, sessions),
+             "together": lambda d, s, t: run_together(d, s, t, None, sessions),
+             "together_every_core_each": lambda d, s, t: run_together(d, s, t, cores, sessions)}
     rounds = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         data = scratch / "nottingham-valid.npz"
         subprocess.run([GENSEQ, "extract", "music", str(DATA), "--out", str(data), "--steps-per-quarter", "1"], check=True,
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for number in range(args.rounds):
             names = list(modes)[number % len(modes):] + list(modes)[:number % len(modes)]
             row = {}
@@ -91,7 +97,7 @@ def main() -> None:
                 print(number, name, row[name], flush=True)
             rounds.append(row)
     best = {name: min(row[name]["finished_seconds"] for row in rounds) for name in modes}
-    record = {"benchmark": "shared_training", "cores": cores, "rounds": rounds, "best_finished_seconds": best,
+    record = {"benchmark": "shared_training", "cores": cores, "own_sessions": sessions, "rounds": rounds, "best_finished_seconds": best,
               "together_vs_one_after_the_other": round(best["together"] / best["one_after_the_other"], 3),
               "every_core_each_vs_one_after_the_other": round(best["together_every_core_each"] / best["one_after_the_other"], 3),
               "target": "together_vs_one_after_the_other <= 1.0", "load_average_at_end": os.getloadavg(),
