@@ -1,18 +1,17 @@
 """Live play and streams (issue 21): how fast a step is, whether answers are ready and on time,
 how steady a long stream is, and whether an answer stays with its call.
 
-- step latency p50/p99 at batch 1 on one thread (melody, piano roll), beside the bare model
-  forward (no input building, no draw) measured in the same run as the baseline;
+- step latency p50/p99 at batch 1 on one thread (melody, piano roll), beside the bare model forward;
 - `--calls` calls at random tempos in 60-200 qpm through the engine on a fast-forward clock (real
-  compute, no waiting): end of call to answer ready, and the fraction ready for its bar line
-  (neither pushed back nor late);
+  compute, no waiting): end of call to answer ready, and the fraction ready for its bar line;
 - `--realtime-calls` calls through the real loop on the system clock, in-process ports stamping
   each message as it arrives: the first answer note's error against its bar-line time, and every
   answer note's jitter against its grid time;
-- a `--hours` stream (simulated: fast-forward clock) per model: memory growth per hour (linear fit
-  of the resident set) and the last hour's p99 step over the first's;
-- the endless dance in real time for `--dance-seconds` (MJPEG page on): frames later than a frame
-  period are dropped frames;
+- a `--hours` stream per model (fast-forward clock, frozen heap, ordinary scheduling: a compute-bound
+  loop must not hold a core at real-time priority for minutes): memory growth per hour (linear fit of the
+  resident set), the last hour's p99 step over the first's, and the aged session against a fresh
+  one step for step in the same minute (the machine's changing load cancels out);
+- the endless dance in real time for `--dance-seconds` (MJPEG page on): dropped (late) frames;
 - answers to held-out Nottingham tunes (first 4 bars the call, the next 4 the real answer): scale
   consistency in the call's key, notes per bar and groove, |mean difference| / sd of the real ones.
 
@@ -64,9 +63,8 @@ def session_of(representation: str, seed: int = 0) -> StepSession:
                        SamplingOptions(seed=seed, top_p=0.95 if representation == "melody" else None))
 
 
-def timed_draws(session: StepSession) -> tuple[np.ndarray, np.ndarray]:
-    """Wraps session.draw to record each draw's wall time and its thread CPU time (which other
-    processes on a shared machine do not inflate). Returns the two arrays, filled as it goes."""
+def timed_draws(session: StepSession) -> tuple[list, list]:
+    """Wraps session.draw to record each draw's wall time and its thread CPU time (as it goes)."""
     wall, cpu, draw = [], [], session.draw
 
     def timed():
@@ -81,17 +79,22 @@ def timed_draws(session: StepSession) -> tuple[np.ndarray, np.ndarray]:
 
 
 def step_latency(representation: str, steps: int) -> dict:
+    """Draws as the live commands make them (real-time scheduling where permitted), and the bare forward."""
+    from genseq.live.priority import realtime_scheduling
+
     session = session_of(representation)
     session.draw_steps(200)  # warm up
-    wall, cpu = timed_draws(session)
-    session.draw_steps(steps)
-    inputs = torch.as_tensor(session.inputs(session.vector(session.last_value), session.step)[None])
-    bare = []
-    for _ in range(steps):
-        began = time.perf_counter()
-        session.sampler.feed(inputs)
-        bare.append(time.perf_counter() - began)
-    return {"step_ms": percentiles(wall), "step_cpu_ms": percentiles(cpu), "baseline_bare_forward_ms": percentiles(bare)}
+    with realtime_scheduling() as scheduling:
+        wall, cpu = timed_draws(session)
+        session.draw_steps(steps)
+        inputs = torch.as_tensor(session.inputs(session.vector(session.last_value), session.step)[None])
+        bare = []
+        for _ in range(steps):
+            began = time.perf_counter()
+            session.sampler.feed(inputs)
+            bare.append(time.perf_counter() - began)
+    return {"scheduling": scheduling, "step_ms": percentiles(wall), "step_cpu_ms": percentiles(cpu),
+            "baseline_bare_forward_ms": percentiles(bare)}
 
 
 def random_call(rng: random.Random, qpm: float, start: float) -> list[tuple[int, float, float]]:
@@ -108,7 +111,14 @@ def random_call(rng: random.Random, qpm: float, start: float) -> list[tuple[int,
 
 
 def answers_to_calls(count: int, seed: int = 0) -> dict:
-    """`count` calls through the engine, each at its own tempo, on a fast-forward clock."""
+    """`count` calls through the engine at their own tempos, fast-forwarded, scheduled as `genseq live` is."""
+    from genseq.live.priority import realtime_scheduling
+
+    with realtime_scheduling() as scheduling:
+        return {"scheduling": scheduling, **calls_run(count, seed)}
+
+
+def calls_run(count: int, seed: int) -> dict:
     rng, clock = random.Random(seed), FastForwardClock()
     out = MemoryOutput("bench-out", clock=clock)
     out.keep = False
@@ -135,28 +145,17 @@ def answers_to_calls(count: int, seed: int = 0) -> dict:
             "slack_to_quarter_bar_ms_min": round(float(min(q - r * 1000 for q, r in zip(quarter_bar_ms, ready))), 2)}
 
 
-class StampedOutput(MemoryOutput):
-    """Stamps each message with perf_counter the moment it reaches the port."""
-
-    def _send(self, message) -> None:
-        self.received.append((time.perf_counter(), message))
-
-
 def realtime_calls(count: int, qpm: float, seed: int = 1) -> dict:
-    """Calls played in real time into the real loop, scheduled as `genseq live` asks (real-time
-    scheduling where permitted); answer notes stamped at the output port."""
-    from genseq.live.priority import back_to_normal, request_realtime
+    """Calls played in real time into the loop, scheduled as `genseq live` is; stamped at the output port."""
+    from genseq.live.priority import realtime_scheduling
 
-    scheduling = request_realtime()
-    try:
+    with realtime_scheduling() as scheduling:
         return {"scheduling": scheduling, **realtime_run(count, qpm, seed)}
-    finally:
-        back_to_normal()
 
 
 def realtime_run(count: int, qpm: float, seed: int) -> dict:
     rng, clock = random.Random(seed), SystemClock()
-    inport, out = MemoryInput("bench-in"), StampedOutput("bench-out")
+    inport, out = MemoryInput("bench-in"), MemoryOutput("bench-out", clock=clock)  # stamped on arrival
     player, scheduled = NotePlayer(out.send), []
     player.sent_log = lambda when, message: scheduled.append((when, message))
     engine = CallAndResponse(session_of("melody"), player, clock, EngineSettings(tempo=qpm, gap_ms=250, max_bars=1),
@@ -194,8 +193,7 @@ def realtime_run(count: int, qpm: float, seed: int) -> dict:
 
 
 def resident_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096 / 2**20
+    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
 
 
 def long_stream(representation: str, hours: float, qpm: float = 120.0) -> dict:
@@ -227,9 +225,14 @@ def long_stream(representation: str, hours: float, qpm: float = 120.0) -> dict:
         if index % sample_every == 0:
             memory[index // sample_every] = resident_mb()
 
+    from genseq.live.priority import frozen_heap
+
     began = time.perf_counter()
-    played = stream_music(session, NotePlayer(out.send), FastForwardClock(), qpm, seconds=hours * 3600, on_step=on_step)
+    with frozen_heap():  # as the command's loop runs
+        played = stream_music(session, NotePlayer(out.send), FastForwardClock(), qpm, hours * 3600, on_step=on_step)
     wall = time.perf_counter() - began
+    session.draw = plain_draw
+    aged_vs_fresh = aged_against_fresh(session, representation)
     samples = memory[~np.isnan(memory)]
     hours_at = np.arange(len(samples)) * sample_every / per_hour
     keep = hours_at >= min(0.5, hours / 4)  # after the allocator's first half hour
@@ -244,7 +247,27 @@ def long_stream(representation: str, hours: float, qpm: float = 120.0) -> dict:
             "late_p99_ratio": round(float(last / first), 4), "step_ms": percentiles(draw[:played]),
             "first_hour_step_cpu_ms_p99": round(float(first_cpu) * 1000, 4),
             "last_hour_step_cpu_ms_p99": round(float(last_cpu) * 1000, 4),
-            "late_p99_ratio_cpu": round(float(last_cpu / first_cpu), 4), "step_cpu_ms": percentiles(cpu[:played])}
+            "late_p99_ratio_cpu": round(float(last_cpu / first_cpu), 4), "step_cpu_ms": percentiles(cpu[:played]),
+            **aged_vs_fresh}
+
+
+def aged_against_fresh(aged: StepSession, representation: str, steps: int = 3000) -> dict:
+    """The long stream's session against a fresh one, step for step in turn, under the same load and
+    scheduling: a slowdown that comes with age shows here, the machine's changing load does not."""
+    from genseq.live.priority import realtime_scheduling
+
+    fresh = session_of(representation, seed=1)
+    fresh.draw_steps(200)
+    times = {"aged": [], "fresh": []}
+    with realtime_scheduling():
+        for _ in range(steps):
+            for name, session in (("aged", aged), ("fresh", fresh)):
+                began = time.perf_counter()
+                session.draw()
+                times[name].append(time.perf_counter() - began)
+    aged_p99, fresh_p99 = (float(np.percentile(times[name], 99)) for name in ("aged", "fresh"))
+    return {"aged_step_ms_p99": round(aged_p99 * 1000, 4), "fresh_step_ms_p99": round(fresh_p99 * 1000, 4),
+            "aged_vs_fresh_p99_ratio": round(aged_p99 / fresh_p99, 4)}
 
 
 def dance_stream(seconds: float, size: int = 384) -> dict:
@@ -321,7 +344,6 @@ def answer_vs_call(tunes: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=float, default=8.0, help="simulated stream length per model")
-    parser.add_argument("--pianoroll-hours", type=float, default=None, help="the piano roll's (default: --hours)")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--realtime-calls", type=int, default=20)
     parser.add_argument("--realtime-qpm", type=float, default=180.0)
@@ -331,8 +353,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "live.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with open("/proc/loadavg") as load:
-        started_load = load.read().split()[:3]
+    started_load = Path("/proc/loadavg").read_text().split()[:3]
     report = {"command": "OMP_NUM_THREADS=1 python bench/live.py " + shlex.join(sys.argv[1:]), "targets": TARGETS}
     for name in ("melody", "pianoroll"):
         report[f"latency_{name}"] = step_latency(name, args.steps)
@@ -345,8 +366,8 @@ def main() -> None:
     print("answer vs call", report["answer_vs_call"], flush=True)
     report["dance_stream"] = dance_stream(args.dance_seconds)
     print("dance stream", report["dance_stream"], flush=True)
-    for name, hours in (("melody", args.hours), ("pianoroll", args.pianoroll_hours or args.hours)):
-        report[f"stream_{name}"] = long_stream(name, hours)
+    for name in ("melody", "pianoroll"):
+        report[f"stream_{name}"] = long_stream(name, args.hours)
         print("stream", name, report[f"stream_{name}"], flush=True)
     streams = [report["stream_melody"], report["stream_pianoroll"]]
     report.update({
@@ -360,6 +381,7 @@ def main() -> None:
         "memory_growth_mb_per_hour": max(s["memory_growth_mb_per_hour"] or 0.0 for s in streams),
         "late_p99_ratio": max(s["late_p99_ratio"] for s in streams),
         "late_p99_ratio_cpu": max(s["late_p99_ratio_cpu"] for s in streams),
+        "aged_vs_fresh_p99_ratio": max(s["aged_vs_fresh_p99_ratio"] for s in streams),
         "wall_times_note": "step_ms and late_p99_ratio are wall-clock and include preemption by other processes on a "
                            "shared machine (see machine_load_*); the _cpu figures are the step's own thread CPU time",
         "dance_stream_dropped_frames": report["dance_stream"]["dropped_frames"],
@@ -367,12 +389,11 @@ def main() -> None:
                              "frame costs real time, so it cannot run faster than real time for long)",
         "answer_vs_call_worst_sd": report["answer_vs_call"].get("worst_sd"),
     })
-    with open("/proc/loadavg") as load:
-        report["machine_load_at_start"], report["machine_load_at_end"] = started_load, load.read().split()[:3]
+    report["machine_load_at_start"], report["machine_load_at_end"] = started_load, Path("/proc/loadavg").read_text().split()[:3]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out, json.dumps(report, indent=1))
     print(json.dumps({key: report[key] for key in [*TARGETS, "step_cpu_ms_p99_melody", "step_cpu_ms_p99_pianoroll",
-                                                  "late_p99_ratio_cpu"]}, indent=1))
+                                                  "late_p99_ratio_cpu", "aged_vs_fresh_p99_ratio"]}, indent=1))
 
 
 if __name__ == "__main__":
