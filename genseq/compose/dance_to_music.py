@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from genseq.core.motion import MotionClip
-from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
+from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions, MusicVideoOptions
 from genseq.model.load import LoadedModel, load_model
 from genseq.motion.beats import (MAX_RATE, beat_alignment, beats_per_second, kinematic_beats, source_seconds_needed,
                                  tempo_rate, warp_to_beats)
@@ -118,16 +118,17 @@ def generate_and_render_to_music(options: GenerateDanceOptions, progress: Progre
         return write_and_preview(options, clips, audio)
 
 
-def make_music_video(folder: str | Path, song: str | Path | None = None, seed: int = 0, style: str = "figure",
-                     progress: Progress | None = None) -> list[Path]:
-    """A music video in `folder`: a dance to `song`, or (song None) to a new melody from the bundled
-    model (its MIDI and WAV written too): music_video.mp4 with the song as its sound, and its preview."""
-    folder = Path(folder)
+def make_music_video(options: MusicVideoOptions, progress: Progress | None = None) -> list[Path]:
+    """A music video in options.out: a dance to options.song, or (no song) to a new melody from the bundled
+    model (its MIDI and WAV written too): music_video.mp4 with the song as its sound, in the options'
+    look (size, fps, theme, background, cover), and its preview."""
+    folder, song = Path(options.out), options.song
     written: list[Path] = []
     if song is None:
-        melody = generate_and_render(GenerateMusicOptions(out=str(folder / "melody"), bars=16, seed=seed,
+        melody = generate_and_render(GenerateMusicOptions(out=str(folder / "melody"), bars=16, seed=options.seed,
                                                           allow_sine=True, png=False))
         written += melody
         song = next(path for path in melody if path.suffix.lower() in MIDI_SUFFIXES)
-    options = GenerateDanceOptions(out=str(folder / "music_video.mp4"), music=str(song), seed=seed, style=style)
-    return written + generate_and_render_to_music(options, progress)
+    look = options.model_dump(include={"seed", "style", "size", "fps", "theme", "background", "cover"})
+    dance = GenerateDanceOptions(out=str(folder / "music_video.mp4"), music=str(song), **look)
+    return written + generate_and_render_to_music(dance, progress)

@@ -37,7 +37,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from genseq.core.atomic import longest_name_written, name_limit
 from genseq.core.errors import GenseqError
-from genseq.core.files import numbered
 from genseq.core.options import GenerateDanceOptions, GenerateMusicOptions
 from genseq.service.bounded_yaml import load_bounded_yaml, read_bounded_text
 from genseq.service.files import control_character, inside_root
@@ -129,12 +128,14 @@ class Job(BaseModel):
     def writes(self, target: Path) -> list[str]:
         """Every file the job writes (its record aside), given its output resolved (inside_root); as strings,
         cheap to make and compare for the rows of a large manifest."""
+        from genseq.motion.generate import output_files as dance_files
+        from genseq.music.generate import output_files as music_files
+
         p = self.parameters
         if self.kind == "music":
-            suffixes = [".mid"] + [".png"] * p.png + [".wav"] * p.wav
-            return [f"{target}{os.sep}sample_{i:03d}{s}" for i in range(p.num_outputs) for s in suffixes]
-        suffixes = [target.suffix] + [".npz"] * p.keypoints + [".png"] * p.preview
-        return [str(numbered(target.with_suffix(s), i, p.num_outputs)) for i in range(p.num_outputs) for s in suffixes]
+            return list(map(str, music_files(target, p.num_outputs, p.png, p.wav)))
+        keypoints = target.with_suffix(".npz") if p.keypoints else None
+        return list(map(str, dance_files(target, p.num_outputs, keypoints, p.preview, p.cover)))
 
 
 def record_path(target: Path) -> Path:
