@@ -104,7 +104,7 @@ def one_song(loaded, name: str, kind: str, beats: SongBeats, exact: SongBeats, s
     truth = exact.within(seconds).times
     to_music, without = scores(danced, truth), scores(plain, truth)
     row = {"song": name, "kind": kind, "qpm": round(exact.qpm, 1), "band": tempo_band(exact.qpm),
-           "seconds": round(seconds, 2), "rate": round(song_rate(source, beats), 3),
+           "seconds": round(seconds, 2), "rate": round(song_rate(source, beats_for(source, beats)), 3),
            "beat_align": round(to_music["score"], 4), "beat_align_shifted": round(to_music["shifted"], 4),
            "beat_align_unconditioned": round(without["score"], 4), "motion_beats": to_music["motion_beats"],
            "music_beats": int(len(truth)), "generate_seconds": round(took, 1)}
