@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import mido
+import numpy as np
 import pytest
 
 from genseq.live.runner import POLL_S, run_live
@@ -131,3 +132,18 @@ def test_same_seed_same_answer():
         run_live(rig.engine, rig.inport, rig.clock, stop_at=20.0)
         answers.append(rig.engine.answers[0].notes)
     assert answers[0] == answers[1]
+
+
+def test_the_answer_is_the_candidate_nearest_the_call_in_notes_a_bar_as_time_allows():
+    from genseq.live.engine import CANDIDATES, closest_to_call
+
+    session, drawn = new_session(), []
+    listen = session.listen
+    session.listen = lambda values: (drawn.append(1), listen(values))
+    call = np.zeros(16, dtype=np.int64)
+    call[::4] = session.encoding.fold_pitch(60) - session.encoding.min_pitch + 2  # four quarter notes
+    chosen = closest_to_call(session, call, 16, 120.0, out_of_time=lambda: False)
+    assert len(drawn) == CANDIDATES and len(session.to_notes(chosen, 120.0)) > 0
+    drawn.clear()
+    closest_to_call(session, call, 16, 120.0, out_of_time=lambda: True)
+    assert len(drawn) == 1
