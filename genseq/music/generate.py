@@ -16,7 +16,7 @@ from genseq.core.notes import NoteSequence, bar_positions, steps_per_bar
 from genseq.core.options import DEFAULT_BARS, TEMPO_RANGE, GenerateMusicOptions
 from genseq.core.paths import bundled_checkpoint
 from genseq.model.load import LoadedModel, load_model
-from genseq.model.sampler import Sampler, sample_continuations
+from genseq.model.sampler import ActiveInputs, Sampler, sample_continuations
 from genseq.music.domain import MUSIC, read_music_file
 from genseq.music.greedy import greedy_sampler
 from genseq.music.midi import write_midi
@@ -99,13 +99,16 @@ def sample_steps(loaded: LoadedModel, primer_values: np.ndarray, first_step: int
     """(num_outputs, steps, ...) values sampled after the primer, one recurrent update a step."""
     encoding = loaded.representation
     end = first_step + len(primer_values) + steps
-    metric = torch.from_numpy(encoding.metric.for_steps(signatures, np.arange(first_step, end)))
-    primer_inputs = np.concatenate([encoding.value_vectors(primer_values), metric[1 : len(primer_values) + 1].numpy()], axis=1)
-    metric = metric.to(loaded.device)
+    metric_rows = encoding.metric.for_steps(signatures, np.arange(first_step, end))
+    primer_inputs = np.concatenate([encoding.value_vectors(primer_values), metric_rows[1 : len(primer_values) + 1]], axis=1)
+    if encoding.head == "categorical":
+        next_input = one_hot_inputs(encoding, metric_rows, len(primer_values))
+    else:
+        metric = torch.from_numpy(metric_rows).to(loaded.device)
 
-    def next_input(values: torch.Tensor, index: int) -> torch.Tensor:
-        row = metric[len(primer_values) + index + 1].expand(values.shape[0], -1)
-        return torch.cat([encoding.value_vectors_torch(values), row], dim=-1)
+        def next_input(values: torch.Tensor, index: int) -> torch.Tensor:
+            row = metric[len(primer_values) + index + 1].expand(values.shape[0], -1)
+            return torch.cat([encoding.value_vectors_torch(values), row], dim=-1)
 
     on_step = None if progress is None else (lambda done: progress(done, steps))
     if options.temperature == 0:  # greedy: the most likely music, not the silence a plain argmax gives
@@ -115,6 +118,22 @@ def sample_steps(loaded: LoadedModel, primer_values: np.ndarray, first_step: int
     else:
         sampler = Sampler(loaded.model, encoding.head, options)
     return sample_continuations(sampler, primer_inputs, next_input, steps, options.num_outputs, on_step).cpu().numpy()
+
+
+def one_hot_inputs(encoding, metric_rows: np.ndarray, primer_steps: int) -> Callable[[torch.Tensor, int], ActiveInputs]:
+    """A melody's next input given by its ones (the sampled event's column, then the step's metric columns,
+    prepared once): the sampler's prepared step then sums a few weight rows instead of a matrix product."""
+    offset = encoding.input_size - encoding.metric.size
+    metric_columns = [np.flatnonzero(row) + offset for row in metric_rows]
+
+    def next_input(values: torch.Tensor, index: int) -> ActiveInputs:
+        columns = metric_columns[primer_steps + index + 1]
+        active = np.empty((len(values), 1 + len(columns)), np.int64)
+        active[:, 0] = values.cpu().numpy()
+        active[:, 1:] = columns
+        return ActiveInputs(active)
+
+    return next_input
 
 
 def generate_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
