@@ -109,7 +109,7 @@ class GenerateMusicOptions(SamplingOptions, DeviceOption):
     primer: Optional[str] = Field(None, description="a MIDI file, or a recording of a sung or played phrase, to continue")
     include_primer: bool = Field(False, description="start the output with the primer")
     harmonize: Optional[str] = Field(None, description="a melody (MIDI or recording) to keep as the top voice, note for "
-                                                       "note, with voices sampled under it (piano-roll model; its length)")
+                                                       "note, with voices sampled under it (default model: the chorales'; its length)")
     bars: Optional[int] = Field(None, ge=1, le=1024, description=f"length in bars (default {DEFAULT_BARS})")
     seconds: Optional[float] = Field(None, gt=0, le=3600, description="length in seconds (instead of bars)")
     num_outputs: int = Field(1, ge=1, le=64, description="how many pieces")

@@ -16,7 +16,7 @@ from genseq.core.notes import NoteSequence, load_sequences
 from genseq.core.paths import configs_dir
 from genseq.core.pieces import AugmentedSource, Split, seeded_split
 from genseq.music.audio import AUDIO_SUFFIXES, transcribe_audio
-from genseq.music.encode import Encoding, MelodyEncoding, PianorollEncoding, make_encoding
+from genseq.music.encode import Encoding, MelodyEncoding, make_encoding
 from genseq.music.midi import MIDI_SUFFIXES, InstrumentSelection, read_midi
 
 SPLITS = ("train", "valid", "test")
@@ -111,7 +111,7 @@ class MusicDomain:
     def representation_for(self, config: MusicConfig, train_items: list) -> Encoding:
         if config.representation == "melody":
             return MelodyEncoding(config.steps_per_quarter)
-        return PianorollEncoding(config.steps_per_quarter)
+        return make_encoding({"name": config.representation, "steps_per_quarter": config.steps_per_quarter})
 
     def training_source(self, representation: Encoding, train_items: list, config: MusicConfig) -> AugmentedSource:
         return AugmentedSource(train_items, representation.encode, transposer(config.train.transpose))

@@ -19,12 +19,14 @@ import torch
 from genseq.core.errors import GenseqError
 from genseq.core.notes import END, PITCH, START, NoteSequence
 from genseq.core.options import SamplingOptions
+from genseq.core.paths import bundled_checkpoint
 from genseq.model.sampler import Sampler
 from genseq.music.encode import HELD, ONSET, PIANO_KEYS, PIANO_LOW, OnsetRollEncoding
 from genseq.music.statistics import melody_line
 
 Progress = Callable[[int, int], None]
 MELODY_VELOCITY, VOICES_VELOCITY = 90, 70
+HARMONIZER = "music-chorales.pt"  # the bundled onsetroll model of the Bach chorales (assets/README.md)
 
 
 def melody_clamps(encoding: OnsetRollEncoding, melody: NoteSequence) -> tuple[np.ndarray, np.ndarray]:
@@ -146,14 +148,14 @@ def read_melody(path: str | Path, steps_per_quarter: int) -> NoteSequence:
 
 def harmonize_pieces(options, progress: Progress | None = None) -> list[NoteSequence]:
     """options.num_outputs harmonizations of the melody options.harmonize names (GenerateMusicOptions; the
-    bundled piano-roll model unless options.checkpoint), named sample_NNN, as long as the melody; nothing written."""
+    bundled chorale model unless options.checkpoint), named sample_NNN, as long as the melody; nothing written."""
     from genseq.model.load import load_model
     from genseq.music.domain import MUSIC
-    from genseq.music.generate import default_checkpoint, usable_tempo
+    from genseq.music.generate import usable_tempo
 
     if options.primer is not None:
         raise GenseqError("--harmonize and --primer both give the music to build on; give one of them", "--harmonize")
-    loaded = load_model(options.checkpoint or default_checkpoint("pianoroll"), MUSIC, options.device)
+    loaded = load_model(options.checkpoint or bundled_checkpoint(HARMONIZER), MUSIC, options.device)
     encoding = check_harmonizer(loaded)
     melody = read_melody(options.harmonize, encoding.steps_per_quarter)
     return harmonize_melody(loaded, melody, options, options.num_outputs, options.tempo or usable_tempo(melody.qpm), progress)

@@ -64,3 +64,11 @@ def test_a_clamped_draw_with_nothing_clamped_is_the_heads_own_draw():
 def test_a_model_without_onsets_or_a_joint_head_is_refused():
     with pytest.raises(GenseqError, match="onsetroll"):
         harmonize_melody(tiny_model(PianorollEncoding(4)), MELODY, SamplingOptions())
+
+
+def test_harmonizing_and_continuing_a_primer_at_once_is_refused():
+    from genseq.core.options import GenerateMusicOptions
+    from genseq.music.harmonize import harmonize_pieces
+
+    with pytest.raises(GenseqError, match="--primer"):
+        harmonize_pieces(GenerateMusicOptions(harmonize="tune.mid", primer="phrase.mid"))
