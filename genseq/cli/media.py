@@ -4,6 +4,7 @@ model in genseq/core/options.py, which holds its default and bounds."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import List, Optional
 

@@ -39,7 +39,6 @@ def test_step_by_step_equals_whole_sequence():
 
 def test_heads_keep_to_top_k():
     torch.manual_seed(0)
-    model = StackedRecurrent(ModelConfig(hidden_size=8, num_layers=2, dropout=0.0), 4, 4)
     logits = torch.tensor([[0.0, 1.0, 2.0, 3.0]])
     assert set(heads.sample("categorical", logits.expand(200, 4), top_k=2).tolist()) <= {2, 3}
     drawn = heads.sample("bernoulli", torch.full((50, 10), 5.0), top_k=3)
