@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 from genseq.core.atomic import atomic_write_text  # noqa: E402
 from genseq.core.options import SamplingOptions  # noqa: E402
 from genseq.live.clock import FastForwardClock, SystemClock  # noqa: E402
-from genseq.live.engine import CallAndResponse, EngineSettings  # noqa: E402
+from genseq.live.engine import CallAndResponse, EngineSettings, closest_to_call  # noqa: E402
 from genseq.live.memory_ports import MemoryInput, MemoryOutput  # noqa: E402
 from genseq.live.player import NotePlayer, is_note_on  # noqa: E402
 from genseq.live.runner import run_live  # noqa: E402
@@ -318,9 +318,9 @@ def answer_vs_call(tunes: int) -> dict:
         if piece.total_steps < 8 * spb or piece.time_signatures[0][1:] != (4, 4):
             continue
         values = session.values_of(piece)
-        session.start_phrase()
-        session.listen(values[:4 * spb])
-        answer = session.to_notes(session.draw_steps(4 * spb), piece.qpm)
+        deadline = time.perf_counter() + 30.0 / piece.qpm  # as the engine: an eighth of a bar to draw in
+        chosen = closest_to_call(session, values[:4 * spb], 4 * spb, piece.qpm, lambda: time.perf_counter() >= deadline)
+        answer = session.to_notes(chosen, piece.qpm)
         continuation = session.to_notes(values[4 * spb:8 * spb], piece.qpm)
         call_classes = session.to_notes(values[:4 * spb], piece.qpm).notes[:, 0] % 12
         root = max(range(12), key=lambda r: np.isin(call_classes, (MAJOR_SCALE + r) % 12).mean())
