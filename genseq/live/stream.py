@@ -19,13 +19,18 @@ PIECE_BARS = 32  # a tune's length in the corpora the models learned: then a new
 
 class StepNotes:
     """Turns each step's value into note-ons and note-offs: melody events (a pitch starts a note, a
-    hold keeps it, a rest ends it) or piano-roll frames (a key on starts, a key off ends)."""
+    hold keeps it, a rest ends it), piano-roll frames (a key on starts, a key off ends), or any other
+    encoding's steps read two at a time (a note that starts in the second is an onset, a repeated
+    key's too)."""
 
     def __init__(self, session: StepSession, channel: int, velocity: int):
         self.session, self.channel, self.velocity = session, channel, velocity
         self.sounding: set[int] = set()
+        self.previous = None
 
     def messages(self, value) -> list[mido.Message]:
+        if self.session.encoding.name not in ("melody", "pianoroll"):
+            return self.from_two_steps(value)
         pitches = self.pitches_of(value)
         if pitches is None:  # a hold
             return []
@@ -48,9 +53,18 @@ class StepNotes:
             if int(value) == HOLD:
                 return None if self.sounding else set()
             return {encoding.min_pitch + int(value) - FIRST_PITCH_EVENT} if int(value) >= FIRST_PITCH_EVENT else set()
-        if encoding.name == "pianoroll":
-            return {PIANO_LOW + int(key) for key in np.flatnonzero(np.asarray(value) > 0.5)}
-        return {int(pitch) for pitch in self.session.to_notes(np.asarray([value]), 120.0).notes[:, 0]}
+        return {PIANO_LOW + int(key) for key in np.flatnonzero(np.asarray(value) > 0.5)}
+
+    def from_two_steps(self, value) -> list[mido.Message]:
+        steps = [value] if self.previous is None else [self.previous, value]
+        notes = self.session.to_notes(np.stack(steps), 120.0).notes
+        now = len(steps) - 1
+        starting = {int(n[0]) for n in notes if n[2] == now}
+        going_on = {int(n[0]) for n in notes if n[2] < now < n[3]}
+        out = [mido.Message("note_off", channel=self.channel, note=p) for p in sorted(self.sounding - going_on)]
+        out += [mido.Message("note_on", channel=self.channel, note=p, velocity=self.velocity) for p in sorted(starting)]
+        self.sounding, self.previous = going_on | starting, value
+        return out
 
 
 def stream_music(session: StepSession, player: NotePlayer, clock, qpm: float, seconds: float | None = None,

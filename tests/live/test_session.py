@@ -52,8 +52,8 @@ def test_same_seed_same_steps_and_the_state_never_grows():
 def test_the_piano_roll_session_draws_frames():
     session = new_session("pianoroll")
     frame = session.draw()
-    assert frame.shape == (88,) and set(np.unique(frame)) <= {0.0, 1.0}
-    assert session.steps_to_bar_line() == 3  # one step a quarter: a bar is four
+    assert frame.shape == (session.encoding.value_size,) and set(np.unique(frame)) <= {0.0, 1.0}
+    assert session.steps_to_bar_line() == session.music.steps_per_bar - 1  # one step drawn into the bar
 
 
 def test_a_new_phrase_forgets_the_state_and_starts_at_step_zero():

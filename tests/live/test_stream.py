@@ -9,6 +9,7 @@ import pytest
 from genseq.live.clock import FakeClock
 from genseq.live.memory_ports import MemoryOutput
 from genseq.live.player import NotePlayer
+from genseq.core.notes import NoteSequence
 from genseq.live.stream import START_LEAD_S, StepNotes, stream_music
 from genseq.music.encode import FIRST_PITCH_EVENT, HOLD, REST
 from tests.live.helpers import new_session
@@ -51,9 +52,11 @@ def test_melody_events_become_note_ons_and_offs():
 
 
 def test_piano_roll_frames_become_note_ons_and_offs():
-    notes = StepNotes(new_session("pianoroll"), channel=0, velocity=80)
-    frame = lambda *keys: np.isin(np.arange(88) + 21, keys).astype(np.float32)  # noqa: E731
-    kinds = [sorted((m.type, m.note) for m in notes.messages(f)) for f in (frame(60, 64), frame(60, 67), frame())]
+    session = new_session("pianoroll")
+    notes = StepNotes(session, channel=0, velocity=80)
+    played = NoteSequence([[60, 80, 0, 2, 0], [64, 80, 0, 1, 0], [67, 80, 1, 2, 0]], session.encoding.steps_per_quarter,
+                          120.0, [(0, 4, 4)], 3)  # the bundled model's own frames of: 60+64, 60+67, nothing
+    kinds = [sorted((m.type, m.note) for m in notes.messages(f)) for f in session.encoding.values(played)]
     assert kinds == [[("note_on", 60), ("note_on", 64)], [("note_off", 64), ("note_on", 67)],
                      [("note_off", 60), ("note_off", 67)]]
 
@@ -65,3 +68,17 @@ def test_a_long_stream_keeps_nothing_per_step():
     session = new_session()
     stream_music(session, NotePlayer(out.send), clock, qpm=1000.0, seconds=300.0)  # 20000 steps
     assert len(session.metric_rows) <= 4 * session.music.steps_per_bar
+
+
+def test_a_repeated_key_of_an_onset_roll_is_played_again():
+    from genseq.music.encode import OnsetRollEncoding
+
+    session = new_session("pianoroll")
+    if not isinstance(session.encoding, OnsetRollEncoding):
+        pytest.skip("the bundled piano roll has no onsets (a held key and a repeated one are the same frames)")
+    notes = StepNotes(session, channel=0, velocity=80)
+    played = NoteSequence([[60, 80, 0, 1, 0], [60, 80, 1, 3, 0], [64, 80, 1, 3, 0]], session.encoding.steps_per_quarter,
+                          120.0, [(0, 4, 4)], 4)
+    kinds = [[(m.type, m.note) for m in notes.messages(f)] for f in session.encoding.values(played)]
+    assert kinds == [[("note_on", 60)], [("note_off", 60), ("note_on", 60), ("note_on", 64)], [],
+                     [("note_off", 60), ("note_off", 64)]]
