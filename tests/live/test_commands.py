@@ -13,7 +13,7 @@ from genseq.live import commands
 from genseq.live.clock import FakeClock
 from genseq.live.memory_ports import MemoryInput, MemoryOutput
 from tests.conftest import run_cli
-from tests.live.helpers import scale_call
+from tests.live.helpers import bundled, scale_call
 
 NO_MIDI = not os.path.exists("/dev/snd/seq")
 
@@ -47,7 +47,8 @@ def test_stream_music_plays_for_the_seconds_asked(memory_ports):
     options = StreamMusicOptions.build(seconds=10, representation="pianoroll", tempo=90)
     assert commands.stream(options, said.append, clock=clock) == 0
     assert ports["out"].messages("note_on") and ports["out"].hung_notes() == set()
-    assert "stopped after 15 steps" in said[-1]
+    steps = round(10 * 90 / 60 * bundled("pianoroll").steps_per_quarter)
+    assert f"stopped after {steps} steps" in said[-1]
 
 
 @pytest.mark.skipif(not NO_MIDI, reason="this machine has an ALSA sequencer; the no-MIDI message cannot be seen")
