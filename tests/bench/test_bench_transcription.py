@@ -1,26 +1,17 @@
 """bench/transcription.py end to end on two tiny real melodies (genseq only), so the benchmark does not rot."""
 
-import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import NOTTINGHAM, REPO, needs_nottingham
-
-
-def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_transcription", REPO / "bench" / "transcription.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from tests.bench.conftest import load_bench
+from tests.conftest import NOTTINGHAM, needs_nottingham
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return load_bench()
+    return load_bench("transcription")
 
 
 def test_tempo_levels_tell_octave_errors_apart(bench):

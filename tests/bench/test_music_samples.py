@@ -1,20 +1,14 @@
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
 from genseq.core.notes import NoteSequence
+from tests.bench.conftest import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_music_samples", REPO / "bench" / "music_samples.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("music_samples")
 
 
 def piece(rows, steps):

@@ -1,21 +1,15 @@
 """bench/step_speed.py on the bundled models, briefly, so the benchmark does not rot; and the claim it
 records: the Sampler draws what the pre-Sampler torch path drew, step for step, on the real models."""
 
-import importlib.util
-import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.bench.conftest import load_bench
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_step_speed", REPO / "bench" / "step_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("step_speed")
 
 
 @pytest.mark.parametrize("name", ["melody", "pianoroll"])
