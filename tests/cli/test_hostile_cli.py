@@ -6,9 +6,11 @@ names the file or option, no traceback, and no new file. The inputs are tiny fil
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import signal
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -251,12 +253,11 @@ def test_nul_byte_in_a_path_argument(hostile, tmp_path):
 
 # --- run folders ---------------------------------------------------------------------------------
 
-def test_a_second_training_into_a_locked_folder(hostile, tmp_path, music_data):
-    import threading
-
+@contextlib.contextmanager
+def lock_held_by_a_thread(run):
+    """The run folder's lock, held by another thread of this process until the block ends."""
     from genseq.core.lock import run_lock
 
-    run = tmp_path / "run"
     held, done = threading.Event(), threading.Event()
 
     def holder():
@@ -268,10 +269,16 @@ def test_a_second_training_into_a_locked_folder(hostile, tmp_path, music_data):
     thread.start()
     held.wait(10)
     try:
-        hostile(["train", "music", "--data", music_data, "--out", run, "--epochs", "1"], "in use by another training")
+        yield
     finally:
         done.set()
         thread.join()
+
+
+def test_a_second_training_into_a_locked_folder(hostile, tmp_path, music_data):
+    run = tmp_path / "run"
+    with lock_held_by_a_thread(run):
+        hostile(["train", "music", "--data", music_data, "--out", run, "--epochs", "1"], "in use by another training")
 
 
 # --- values the types allow but nothing can use (the options models' bounds) --------------------

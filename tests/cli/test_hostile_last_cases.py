@@ -10,7 +10,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ import torch
 from genseq.core.errors import GenseqError
 from genseq.core.lock import LOCK_NAME, is_locked, run_lock
 from genseq.model.checkpoint import check_resumable, load_checkpoint, save_checkpoint
+from tests.cli.test_hostile_cli import lock_held_by_a_thread
 from tests.cli.test_hostile_cli import finished_run, hostile, music_data, private_logs, tune_file  # noqa: F401 - fixtures
 from tests.conftest import REPO
 
@@ -204,24 +204,12 @@ def test_removing_the_file_on_release_never_lets_two_processes_hold_it(tmp_path)
 
 
 def test_threads_of_one_process_still_exclude_each_other(tmp_path):
-    run, errors, held, done = tmp_path / "run", [], threading.Event(), threading.Event()
-
-    def holder():
-        with run_lock(run):
-            held.set()
-            done.wait(30)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    held.wait(10)
-    try:
+    run = tmp_path / "run"
+    with lock_held_by_a_thread(run):
         with pytest.raises(GenseqError, match="in this process"):
             with run_lock(run):
                 pass
         assert (run / LOCK_NAME).exists()
-    finally:
-        done.set()
-        thread.join()
     assert not (run / LOCK_NAME).exists()
 
 
