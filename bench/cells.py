@@ -3,15 +3,22 @@ on Nottingham (piano roll, one step a quarter, 88 independent keys: the publishe
 setting) and on the melody corpus (O'Neill's tunes + chorale sopranos, 16th-note grid, the bundled
 melody model's config). Each run trains through genseq.model.train.train_domain (what `genseq train
 music` runs) for the same fixed budget on one thread, one run at a time; a corpus's files are read once.
+The same-width runs of every corpus go first; a run that would end after --deadline is skipped (and
+recorded as skipped).
 
-    nohup .venv/bin/python bench/cells.py --minutes 3 > runs/cells/log.txt 2>&1 &
+    OMP_NUM_THREADS=1 GENSEQ_THREADS=1 nohup .venv/bin/python bench/cells.py --minutes 6 \
+        --deadline 18:25 > runs/cells/log.txt 2>&1 &
 
 Per run: parameters, training frames a second (forward + backward + Adam on batches of the config's
 shape, timed apart), the held-out (validation) NLL curve against training time, the best in the budget,
 the time to reach the loss every cell of that corpus reached (the worst best), by the clock and by the
 process's CPU time (the machine is shared: cpu_share says how much of a core a run got), and the sampled
-step's p50 at batch 1 (the Sampler's prepared step). The seeds' claims checked: a GRU has about 25 % fewer
-parameters than an LSTM of the same width, trains faster, runs about 37 % faster, at comparable quality.
+step's p50 at batch 1 (the Sampler's prepared step), the sample statistics of bench/music_samples (its
+held-out pieces, its generation call and its comparison: real-vs-real, unprimed and primed, worst |d mean|
+in sd), and the held-out NLL of a step seen through only its last k inputs (the state started from zero k
+steps back), which shows how far back each cell's predictions use the past. The seeds' claims checked:
+a GRU has about 25 % fewer parameters than an LSTM of the same width, trains faster, runs about 37 %
+faster, at comparable quality; a plain RNN forgets after about ten steps.
 """
 
 from __future__ import annotations
@@ -35,16 +42,19 @@ from genseq.core.atomic import atomic_write_text  # noqa: E402
 from genseq.core.config import ModelConfig  # noqa: E402
 from genseq.core.resources import parameter_count  # noqa: E402
 
+import music_samples  # noqa: E402  (the sample statistics: the same held-out pieces, generation and comparison)
+
 CORPORA = {
     "nottingham": {"data": REPO.parent / "shared" / "datasets" / "nottingham", "representation": "pianoroll",
                    "sets": ["representation=pianoroll", "steps_per_quarter=1", "model.head=bernoulli", "model.dropout=0.3",
                             "train.max_batches_per_epoch=25"],
-                   "input_size": 88 + 13, "output_size": 88, "width": 256},
+                   "steps_per_quarter": 1, "input_size": 88 + 13, "output_size": 88, "width": 256},
     "melody": {"data": REPO / "runs" / "samples" / "tunes-4spq.npz", "representation": "melody",
                "sets": ["representation=melody", "steps_per_quarter=4", "train.max_batches_per_epoch=20"],
-               "input_size": 104, "output_size": 63, "width": 192},
+               "steps_per_quarter": 4, "input_size": 104, "output_size": 63, "width": 192},
 }
 CELLS = ("lstm", "gru", "rnn")
+CONTEXTS = (1, 2, 4, 8, 16, 32, 64)  # the inputs a step is predicted from in the forgetting measure
 
 
 def matched_width(cell: str, target: int, corpus: dict) -> int:
@@ -75,6 +85,8 @@ def train_run(name: str, corpus: dict, cell: str, width: int, minutes: float, ru
     from genseq.model.train import train_domain
 
     out = runs / name
+    if (out / "last.pt").exists():  # train_domain would resume it: another budget's run, not this one
+        raise SystemExit(f"cells: {out} holds a run already; give another --runs folder")
     sets = corpus["sets"] + [f"model.cell={cell}", f"model.hidden_size={width}", f"train.max_minutes={minutes}",
                              "train.patience=1000", "train.epochs=10000"]
     torch.set_num_threads(1)
@@ -89,7 +101,7 @@ def train_run(name: str, corpus: dict, cell: str, width: int, minutes: float, ru
     payload = torch.load(out / "best.pt", map_location="cpu", weights_only=False)
     return {"cell": cell, "hidden_size": width, "params": result.params, "epochs": result.epochs_run,
             "best_valid_nll": round(result.best_valid_loss, 4), "curve_seconds_nll": curve, "curve_cpu_seconds_nll": cpu_curve,
-            "wall_seconds": round(wall, 1), "cpu_share": round(cpu / max(elapsed, 1e-9), 2),
+            "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "cpu_share": round(cpu / max(elapsed, 1e-9), 2),
             "train_frames_per_second": train_frames_per_second(payload), "step_p50_us": step_latency(out / "best.pt"),
             "genseq_command": shlex.join(["genseq", "train", "music", "--data", str(corpus["data"]), "--out", str(out),
                                           *[part for s in sets for part in ("--set", s)]])}
@@ -140,47 +152,146 @@ def limit_blas_threads(threads: int) -> None:
     step_speed.limit_blas_threads(threads)
 
 
+def held_out_pieces(corpus: dict) -> list:
+    """bench/music_samples' held-out pieces of the corpus (a melody model's: their top line)."""
+    return music_samples.held_out(corpus["data"], corpus["steps_per_quarter"], corpus["representation"] == "melody")
+
+
+def sample_statistics(checkpoint: Path, real: list, bars: int, pieces: int, scratch: Path) -> dict:
+    """bench/music_samples' comparison for this model: `pieces` unprimed samples and primed continuations
+    of `bars` bars (the CLI's sampling defaults) against the held-out pieces, real-vs-real beside them."""
+    sampling = music_samples.default_sampling()
+    unprimed, primed = music_samples.sample_modes(checkpoint, real, sampling, bars, pieces, scratch)
+    modes = music_samples.mode_rows(real, unprimed, primed, bars)
+    return {"sampling": sampling, "bars": bars, "pieces": pieces,
+            "worst_sd": {mode: row["worst_distance_sd"] for mode, row in modes.items()}, "modes": modes}
+
+
+def context_nll(checkpoint: Path, real: list, positions: int = 384, seed: int = 0) -> dict:
+    """Held-out NLL (nats a step) of the same `positions` steps predicted from only their last k inputs
+    (the state zero k steps back), for each k of CONTEXTS, and from the whole piece before them ("all")."""
+    from genseq.model.load import load_model
+    from genseq.music.domain import MUSIC
+
+    loaded = load_model(checkpoint, MUSIC, "cpu")
+    model, encoding = loaded.model.eval(), loaded.representation
+    encoded = [encoding.encode(piece) for piece in real]
+    encoded = [piece for piece in encoded if len(piece.inputs) > max(CONTEXTS)]
+    rng = np.random.default_rng(seed)
+    chosen = [(p, int(rng.integers(max(CONTEXTS), len(encoded[p].inputs)))) for p in rng.integers(0, len(encoded), positions)]
+    targets = torch.as_tensor(np.stack([encoded[p].targets[t] for p, t in chosen]))
+    losses = {}
+    with torch.no_grad():
+        for k in CONTEXTS:
+            inputs = torch.as_tensor(np.stack([encoded[p].inputs[t + 1 - k:t + 1] for p, t in chosen]), dtype=torch.float32)
+            outputs, _ = model(inputs)
+            losses[str(k)] = round(float(model.step_losses(encoding.head, outputs[:, -1:], targets[:, None]).mean()), 4)
+        whole = {}
+        for p in {p for p, _ in chosen}:  # each piece once, from its start
+            piece = encoded[p]
+            outputs, _ = model(torch.as_tensor(piece.inputs[None], dtype=torch.float32))
+            whole[p] = model.step_losses(encoding.head, outputs, torch.as_tensor(piece.targets[None]))[0]
+        losses["all"] = round(float(np.mean([float(whole[p][t]) for p, t in chosen])), 4)
+    return {"positions": positions, "nll_by_context_steps": losses,
+            "gain_beyond_8_steps": round(losses["8"] - losses["all"], 4),
+            "gain_beyond_16_steps": round(losses["16"] - losses["all"], 4)}
+
+
 def time_to(curve: list, loss: float) -> float | None:
     return next((seconds for seconds, value in curve if value <= loss), None)
 
 
+def best_within(curve: list, seconds: float) -> float | None:
+    values = [value for elapsed, value in curve if elapsed <= seconds]
+    return min(values) if values else None
+
+
+def plan_runs(args) -> list[tuple]:
+    """(corpus, cell, width, sizing): every corpus's same-width runs first, then the same-parameter ones."""
+    plan = []
+    for sizing in args.sizings:
+        for corpus_name in args.corpora:
+            corpus = CORPORA[corpus_name]
+            if sizing == "same_width":
+                plan += [(corpus_name, cell, corpus["width"], sizing) for cell in args.cells]
+            else:
+                lstm_params = parameter_count(ModelConfig(hidden_size=corpus["width"], num_layers=2), corpus["input_size"],
+                                              corpus["output_size"])
+                plan += [(corpus_name, cell, matched_width(cell, lstm_params, corpus), sizing) for cell in args.cells if cell != "lstm"]
+    return plan
+
+
+def deadline_of(text: str | None) -> float | None:
+    """--deadline HH:MM (UTC, today) as a time.time()."""
+    if not text:
+        return None
+    now = time.gmtime()
+    hours, minutes = map(int, text.split(":"))
+    return time.time() + (hours * 60 + minutes - now.tm_hour * 60 - now.tm_min) * 60 - now.tm_sec
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=3.0, help="training budget of each run")
+    parser.add_argument("--minutes", type=float, default=6.0, help="training budget of each run (wall clock)")
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA))
+    parser.add_argument("--cells", nargs="+", default=list(CELLS))
+    parser.add_argument("--sizings", nargs="+", default=["same_width", "same_params"])
+    parser.add_argument("--pieces", type=int, default=20, help="unprimed samples and primed continuations per model")
+    parser.add_argument("--bars", type=int, default=16)
+    parser.add_argument("--deadline", help="HH:MM UTC: skip a run that would end after it")
+    parser.add_argument("--overhead-minutes", type=float, default=1.5, help="a run's time beyond its budget, for --deadline")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "cells")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "cells.json")
     args = parser.parse_args()
     from genseq.music.domain import MUSIC
 
     os.environ["GENSEQ_THREADS"] = "1"
+    torch.set_num_threads(1)
     limit_blas_threads(1)
-    domain, results = SplitReadOnce(MUSIC), {}
-    for corpus_name in args.corpora:
+    domain, results, real, deadline = SplitReadOnce(MUSIC), {}, {}, deadline_of(args.deadline)
+    record = {"benchmark": "cells", "minutes_per_run": args.minutes, "threads": 1, "started_utc": time.strftime("%H:%M", time.gmtime()),
+              "load_average_at_start": os.getloadavg(), "corpora": results, "skipped": []}
+    for corpus_name, cell, width, sizing in plan_runs(args):
+        name = f"{corpus_name}-{cell}-{sizing}"
+        if deadline and time.time() + 60 * (args.minutes + args.overhead_minutes) > deadline:
+            record["skipped"].append(f"{name}: would end after {args.deadline} UTC")
+            print("skipped", name, flush=True)
+            continue
         corpus = CORPORA[corpus_name]
-        lstm_params = parameter_count(ModelConfig(hidden_size=corpus["width"], num_layers=2), corpus["input_size"], corpus["output_size"])
-        plan = [(cell, corpus["width"], "same_width") for cell in CELLS]
-        plan += [(cell, matched_width(cell, lstm_params, corpus), "same_params") for cell in CELLS[1:]]
-        rows = {}
-        for cell, width, sizing in plan:
-            name = f"{corpus_name}-{cell}-{sizing}"
-            rows[name] = {"sizing": sizing, **train_run(name, corpus, cell, width, args.minutes, args.runs, domain)}
-            print(name, json.dumps({k: v for k, v in rows[name].items() if not k.startswith("curve")}), flush=True)
-        reached = [row["best_valid_nll"] for row in rows.values() if "best_valid_nll" in row]
-        common = max(reached) if reached else None
-        for row in rows.values():
-            if "curve_seconds_nll" in row:
-                row["seconds_to_common_nll"] = time_to(row["curve_seconds_nll"], common)
-                row["cpu_seconds_to_common_nll"] = time_to(row["curve_cpu_seconds_nll"], common)
-        results[corpus_name] = {"common_nll": common, "runs": rows}
-        write(args, results)
+        row = {"sizing": sizing, **train_run(name, corpus, cell, width, args.minutes, args.runs, domain)}
+        if corpus_name not in real:
+            real[corpus_name] = held_out_pieces(corpus)
+        checkpoint = args.runs / name / "best.pt"
+        row["samples"] = sample_statistics(checkpoint, real[corpus_name], args.bars, args.pieces, args.runs / name / "samples")
+        row["context"] = context_nll(checkpoint, real[corpus_name])
+        results.setdefault(corpus_name, {"runs": {}})["runs"][name] = row
+        print(name, json.dumps({k: v for k, v in row.items() if not k.startswith("curve") and k != "samples"}),
+              json.dumps(row["samples"]["worst_sd"]), flush=True)
+        summarise(results[corpus_name])
+        write(args, record)
+    write(args, record)
 
 
-def write(args, results: dict) -> None:
-    record = {"benchmark": "cells", "minutes_per_run": args.minutes, "threads": 1, "machine": f"{os.cpu_count()} cores shared",
-              "load_average_at_end": os.getloadavg(), "corpora": results,
-              "note": "held-out NLL: the validation split, nats per frame (Nottingham: sum of 88 keys' BCE; melody: per 16th step)",
-              "command": shlex.join(["python", "bench/cells.py", *sys.argv[1:]])}
+def summarise(corpus: dict) -> None:
+    """The loss every run of the corpus reached (the worst best) and each run's time to it; the best
+    NLL of each run within the CPU time every run had (the least of their totals)."""
+    rows = corpus["runs"].values()
+    common = max(row["best_valid_nll"] for row in rows)
+    common_cpu = min(row["curve_cpu_seconds_nll"][-1][0] for row in rows)
+    corpus.update({"common_nll": common, "common_cpu_seconds": common_cpu})
+    for row in rows:
+        row["seconds_to_common_nll"] = time_to(row["curve_seconds_nll"], common)
+        row["cpu_seconds_to_common_nll"] = time_to(row["curve_cpu_seconds_nll"], common)
+        row["best_nll_within_common_cpu_seconds"] = best_within(row["curve_cpu_seconds_nll"], common_cpu)
+
+
+def write(args, record: dict) -> None:
+    record.update({"load_average_at_end": os.getloadavg(), "ended_utc": time.strftime("%H:%M", time.gmtime()),
+                   "machine": f"{os.cpu_count()} cores shared with other engineers' trainings (see load averages)",
+                   "note": "held-out NLL: the validation split, nats per frame (Nottingham: sum of 88 keys' BCE; melody: "
+                           "per 16th step); samples: bench/music_samples' statistics, worst |d mean| in sd of the held-out "
+                           "pieces (test split); context: NLL of test steps from only their last k inputs",
+                   "command": shlex.join(["python", "bench/cells.py", *sys.argv[1:]])})
     atomic_write_text(args.out, json.dumps(record, indent=1) + "\n")
 
 
