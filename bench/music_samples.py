@@ -86,13 +86,17 @@ def held_out(data: Path, steps_per_quarter: int, melody: bool) -> list[NoteSeque
 
 
 def generate(checkpoint: Path, out: Path, sampling: dict, bars: int, num_outputs: int, primer: Path | None = None) -> list[NoteSequence]:
-    """genseq generate music with these settings (the library call the CLI makes)."""
+    """genseq generate music with these settings (the library call the CLI makes; sampling's "controls",
+    when given, replace generate's default PieceControls)."""
     from genseq.core.options import GenerateMusicOptions
-    from genseq.music.generate import generate_music
+    from genseq.music.generate import generate_music, sample_music
+    from genseq.music.long_form import PieceControls
 
+    sampling = dict(sampling)
+    controls = sampling.pop("controls", None)
     options = GenerateMusicOptions(checkpoint=str(checkpoint), out=str(out), primer=None if primer is None else str(primer),
                                    bars=bars, num_outputs=num_outputs, wav=False, png=False, **sampling)
-    return generate_music(options)
+    return generate_music(options) if controls is None else sample_music(options, controls=PieceControls(**controls))
 
 
 def default_sampling() -> dict:
@@ -228,7 +232,10 @@ def sample_modes(checkpoint: Path, real: list[NoteSequence], sampling: dict, bar
 def show_modes(modes: dict) -> None:
     for mode, row in modes.items():
         worst = "inf" if row["worst_distance_sd"] is None else f"{row['worst_distance_sd']:.2f}"
-        print(f"  {mode:24} worst {worst} sd ({row['worst_statistic']}), mean overlap {row['mean_overlap']:.2f}", flush=True)
+        over = {name: round(stat["distance_sd"], 2) for name, stat in row["statistics"].items()
+                if stat["distance_sd"] is not None and stat["distance_sd"] > 0.5}
+        print(f"  {mode:24} worst {worst} sd ({row['worst_statistic']}), mean overlap {row['mean_overlap']:.2f}; "
+              f"over 0.5 sd: {over}", flush=True)
 
 
 def bench_model(name: str, spec: str, args, sampling: dict, scratch: Path, quick: bool = False) -> dict:
@@ -242,7 +249,8 @@ def bench_model(name: str, spec: str, args, sampling: dict, scratch: Path, quick
     print(f"{name} {sampling}: {checkpoint_spec} against {len(real)} held-out pieces of {data}", flush=True)
     unprimed, primed = sample_modes(checkpoint, real, sampling, args.bars, args.pieces, scratch / name)
     modes = mode_rows(real, unprimed, primed, args.bars)
-    listened = {f"{args.bars}_bars": listening(unprimed)}
+    listened = {f"{args.bars}_bars": listening(unprimed), f"primed_{args.bars}_bars": listening(primed),
+                f"real_{args.bars}_bars": listening([first_bars(p, args.bars) for p in real])}
     long = long_pieces(real, args.long_bars) if args.long_bars and not melody else []
     if long and not (quick and not args.sweep_long):
         unprimed_long, primed_long = sample_modes(checkpoint, long, sampling, args.long_bars, args.long_pieces,
@@ -251,6 +259,8 @@ def bench_model(name: str, spec: str, args, sampling: dict, scratch: Path, quick
         modes.update({f"{mode}_{args.long_bars}_bars": row for mode, row in rows.items() if mode != "unprimed_same_metre"})
         modes.update({f"{mode}_{args.long_bars}": row for mode, row in last_bars_rows(long, unprimed_long, primed_long, args.long_bars).items()})
         listened[f"{args.long_bars}_bars"] = listening(unprimed_long)
+        listened[f"primed_{args.long_bars}_bars"] = listening(primed_long)
+        listened[f"real_{args.long_bars}_bars"] = listening(long)
     show_modes(modes)
     print(f"  listening: {listened}", flush=True)
     if quick:
@@ -317,11 +327,15 @@ def bench_harmonizer(name: str, checkpoint: Path, chorales: list, sampling: dict
     from genseq.music.domain import MUSIC
     from genseq.music.harmonize import MELODY_VELOCITY, harmonize_melody
 
+    from genseq.music.long_form import PieceControls
+
     loaded = load_model(checkpoint, MUSIC, "cpu")
+    options = {key: value for key, value in sampling.items() if key != "controls"}
+    controls = PieceControls(**sampling["controls"]) if sampling.get("controls") else None
     real_lower, generated_lower, real_key, generated_key, kept = [], [], [], [], 0
     started = time.perf_counter()
     for index, (soprano, whole) in enumerate(chorales):
-        piece = harmonize_melody(loaded, soprano, SamplingOptions(**sampling, seed=index))[0]
+        piece = harmonize_melody(loaded, soprano, SamplingOptions(**options, seed=index), controls=controls)[0]
         melody = piece.notes[piece.notes[:, 1] == MELODY_VELOCITY]
         kept += melody_line(piece).notes[:, [0, 2, 3]].tolist() == melody_line(soprano).notes[:, [0, 2, 3]].tolist()
         real_lower.append(without(whole, soprano.notes))
@@ -359,8 +373,14 @@ def print_table(results: dict) -> None:
 
 
 def parse_setting(text: str) -> dict:
-    temperature, top_p, top_k = (text.split(":") + ["", ""])[:3]
-    return {"temperature": float(temperature), "top_p": float(top_p) if top_p else None, "top_k": int(top_k) if top_k else None}
+    """T:TOP_P:TOP_K[:CONTROLS], CONTROLS as window=128,keep=64,candidates=4,primer_lead_in=0,epsilon=0.02
+    (genseq.music.long_form.PieceControls)."""
+    temperature, top_p, top_k, controls = (text.split(":") + ["", "", ""])[:4]
+    setting = {"temperature": float(temperature), "top_p": float(top_p) if top_p else None, "top_k": int(top_k) if top_k else None}
+    if controls:
+        setting["controls"] = {key: float(value) if "." in value else int(value)
+                               for key, value in (item.split("=") for item in controls.split(","))}
+    return setting
 
 
 def main() -> None:
@@ -394,6 +414,12 @@ def main() -> None:
     print(f"\nwrote {args.out}")
 
 
+def sweep_row(mode: dict) -> dict:
+    """A sweep setting's mode: its worst statistic and every statistic's distance."""
+    return {"worst_distance_sd": mode["worst_distance_sd"], "worst_statistic": mode["worst_statistic"],
+            "distance_sd": {name: row["distance_sd"] for name, row in mode["statistics"].items()}}
+
+
 def samples_record(args, sampling: dict) -> dict:
     specs = dict(item.split("=", 1) if "=" in item else (item, MODELS[item]) for item in args.models)
     results = {}
@@ -409,8 +435,7 @@ def samples_record(args, sampling: dict) -> dict:
               "target": "every statistic within 0.5 sd, unprimed and primed, over 16 and 64 bars", "models": results}
     if sweep:
         record["sweep"] = [{"sampling": row["sampling"], "listening": row["listening"],
-                            **{mode: {"worst_distance_sd": m["worst_distance_sd"], "worst_statistic": m["worst_statistic"]}
-                               for mode, m in row["modes"].items()}} for row in sweep]
+                            **{mode: sweep_row(m) for mode, m in row["modes"].items()}} for row in sweep]
     return record
 
 
@@ -428,8 +453,7 @@ def harmonize_record(args, sampling: dict) -> dict:
                 print(f"harmonize {name} {setting}", flush=True)
                 row = bench_harmonizer(name, checkpoint, chorales, parse_setting(setting))
                 sweep.append({"model": name, "sampling": row["sampling"], "melody_kept_exactly": row["melody_kept_exactly"],
-                              **{mode: {"worst_distance_sd": m["worst_distance_sd"], "worst_statistic": m["worst_statistic"]}
-                                 for mode, m in row["modes"].items()}})
+                              **{mode: sweep_row(m) for mode, m in row["modes"].items()}})
     return {"benchmark": "music_samples harmonization", "target": "melody kept note for note; the lower voices within "
             "0.5 sd of the real chorales' alto, tenor and bass on every statistic", "models": results, "sweep": sweep}
 

@@ -19,6 +19,8 @@ from genseq.model.load import LoadedModel, load_model
 from genseq.model.sampler import ActiveInputs, Sampler, sample_continuations
 from genseq.music.domain import MUSIC, read_music_file
 from genseq.music.greedy import greedy_sampler
+from genseq.music.joint_draw import draw_below
+from genseq.music.long_form import PieceControls, joint_score, sample_long_form
 from genseq.music.midi import write_midi
 
 Progress = Callable[[int, int], None]
@@ -63,23 +65,28 @@ def output_files(out: Path, count: int, png: bool, wav: bool) -> list[Path]:
     return [out / f"sample_{index:03d}{suffix}" for index in range(count) for suffix in suffixes]
 
 
-def sample_music(options: GenerateMusicOptions, progress: Progress | None = None) -> list[NoteSequence]:
+def sample_music(options: GenerateMusicOptions, progress: Progress | None = None,
+                 controls: PieceControls | None = None) -> list[NoteSequence]:
     """options.num_outputs new pieces (continuing the primer when given), named sample_NNN; nothing
-    is written. Same options and seed, same pieces."""
+    is written. Same options and seed, same pieces. controls: how a whole piece is drawn (default: the
+    model's, default_controls)."""
     loaded = load_model(options.checkpoint or default_checkpoint(options.representation), MUSIC, options.device)
     encoding = loaded.representation
+    controls = default_controls(loaded) if controls is None else controls
     if options.primer is not None:
         primer = read_music_file(options.primer, encoding.steps_per_quarter)
-        primer_values, first_step = encoding.values(primer), 0
-        signatures, primer_qpm = primer.time_signatures, primer.qpm
+        primer_values, signatures, primer_qpm = encoding.values(primer), primer.time_signatures, primer.qpm
+        primer_vectors, first_step = primer_value_vectors(encoding, primer_values, controls.primer_lead_in)
     else:
-        primer_values, first_step, signatures, primer_qpm = encoding.silence(), -1, [(0, 4, 4)], 120.0
+        primer_values, signatures, primer_qpm = encoding.silence(), [(0, 4, 4)], 120.0
+        primer_vectors, first_step = encoding.value_vectors(primer_values), -1
     qpm = options.tempo or usable_tempo(primer_qpm)
     steps = generation_steps(options, encoding.steps_per_quarter, qpm, signatures[-1])
     # a continuation written without its primer starts on the next bar line, so its bars are the model's bars
-    start = first_step + len(primer_values)
+    start = first_step + len(primer_vectors)
     drop = 0 if options.include_primer else steps_to_next_bar(signatures, encoding.steps_per_quarter, start)
-    sampled = sample_steps(loaded, primer_values, first_step, signatures, steps + drop, options, progress)
+    sampled = sample_steps(loaded, primer_vectors, first_step, signatures, steps + drop, options, progress,
+                           controls, primer_values if options.primer is not None else None)
     results = []
     for name, values in zip(output_names(options), sampled):
         values = values[drop:]
@@ -94,27 +101,59 @@ def sample_music(options: GenerateMusicOptions, progress: Progress | None = None
     return results
 
 
-def sample_steps(loaded: LoadedModel, primer_values: np.ndarray, first_step: int, signatures, steps: int,
-                 options: GenerateMusicOptions, progress: Progress | None) -> np.ndarray:
-    """(num_outputs, steps, ...) values sampled after the primer, one recurrent update a step."""
+def primer_value_vectors(encoding, primer_values: np.ndarray, lead_in: bool = True) -> tuple[np.ndarray, int]:
+    """The value vectors a primer is fed as, and the step of the first: the encoding's lead-in (START)
+    first when it has one, as before every piece it was trained on."""
+    lead = encoding.lead_in() if lead_in else encoding.lead_in()[:0]
+    fed = [encoding.value_vectors(lead)] if len(lead) else []
+    return np.concatenate(fed + [encoding.value_vectors(primer_values)]), -len(lead)
+
+
+def fed_inputs(encoding, primer_vectors: np.ndarray, first_step: int, signatures, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The primer's model inputs (each value vector beside the metric row of the step it predicts) and the
+    metric rows of every step from first_step on."""
+    metric_rows = encoding.metric.for_steps(signatures, np.arange(first_step, first_step + len(primer_vectors) + steps))
+    return np.concatenate([primer_vectors, metric_rows[1 : len(primer_vectors) + 1]], axis=1), metric_rows
+
+
+def default_controls(loaded: LoadedModel) -> PieceControls:
+    """How generate draws a whole piece with this model (chosen by bench/music_samples.py)."""
+    return PieceControls()
+
+
+def sample_steps(loaded: LoadedModel, primer_vectors: np.ndarray, first_step: int, signatures, steps: int,
+                 options: GenerateMusicOptions, progress: Progress | None, controls: PieceControls = PieceControls(),
+                 primer_values: np.ndarray | None = None) -> np.ndarray:
+    """(num_outputs, steps, ...) values sampled after the primer's input vectors (its first at first_step),
+    one recurrent update a step."""
     encoding = loaded.representation
-    end = first_step + len(primer_values) + steps
-    metric_rows = encoding.metric.for_steps(signatures, np.arange(first_step, end))
-    primer_inputs = np.concatenate([encoding.value_vectors(primer_values), metric_rows[1 : len(primer_values) + 1]], axis=1)
+    fed = len(primer_vectors)
+    end = first_step + fed + steps
+    primer_inputs, metric_rows = fed_inputs(encoding, primer_vectors, first_step, signatures, steps)
     if encoding.head == "categorical":
-        next_input = one_hot_inputs(encoding, metric_rows, len(primer_values))
+        next_input = one_hot_inputs(encoding, metric_rows, fed)
     else:
         metric = torch.from_numpy(metric_rows).to(loaded.device)
 
         def next_input(values: torch.Tensor, index: int) -> torch.Tensor:
-            row = metric[len(primer_values) + index + 1].expand(values.shape[0], -1)
+            row = metric[fed + index + 1].expand(values.shape[0], -1)
             return torch.cat([encoding.value_vectors_torch(values), row], dim=-1)
 
     on_step = None if progress is None else (lambda done: progress(done, steps))
     if options.temperature == 0:  # greedy: the most likely music, not the silence a plain argmax gives
         bar_steps = steps_per_bar(encoding.steps_per_quarter, *signatures[-1][1:])
-        sampler = greedy_sampler(loaded.model, encoding, options, bar_steps,
-                                 primer_values if options.primer is not None else None, options.num_outputs)
+        sampler = greedy_sampler(loaded.model, encoding, options, bar_steps, primer_values, options.num_outputs)
+    elif controls.active:
+        sampler = Sampler(loaded.model, encoding.head, options)
+        in_bar, _ = bar_positions(signatures, encoding.steps_per_quarter, np.arange(first_step + fed, end))
+        joint = loaded.model.joint
+        if joint is None and (controls.candidates > 1 or controls.epsilon > 0):
+            raise GenseqError("choosing among candidates and epsilon need a model with a joint (NADE) head", loaded.path)
+        nothing_given = np.zeros(joint.units if joint is not None else 0, np.float32)
+        draw = None if not controls.epsilon else (lambda index: torch.from_numpy(draw_below(
+            joint, sampler.outputs, 0, nothing_given, options.temperature, options.top_k, sampler.generator, controls.epsilon)))
+        return sample_long_form(sampler, primer_inputs, next_input, steps, options.num_outputs, controls, in_bar == 0,
+                                joint_score(loaded.model) if joint is not None else None, on_step, draw).cpu().numpy()
     else:
         sampler = Sampler(loaded.model, encoding.head, options)
     return sample_continuations(sampler, primer_inputs, next_input, steps, options.num_outputs, on_step).cpu().numpy()

@@ -17,16 +17,19 @@ import numpy as np
 import torch
 
 from genseq.core.errors import GenseqError
-from genseq.core.notes import END, PITCH, START, NoteSequence
+from genseq.core.notes import END, PITCH, START, NoteSequence, bar_positions
 from genseq.core.options import SamplingOptions
 from genseq.core.paths import bundled_checkpoint
 from genseq.model.sampler import Sampler
 from genseq.music.encode import HELD, ONSET, PIANO_KEYS, PIANO_LOW, OnsetRollEncoding
+from genseq.music.joint_draw import draw_below
+from genseq.music.long_form import PieceControls, joint_score, sample_long_form
 from genseq.music.statistics import melody_line
 
 Progress = Callable[[int, int], None]
 MELODY_VELOCITY, VOICES_VELOCITY = 90, 70
 HARMONIZER = "music-chorales.pt"  # the bundled onsetroll model of the Bach chorales (assets/README.md)
+HARMONIZE_CONTROLS = PieceControls()  # chosen by bench/music_samples.py --harmonize
 
 
 def melody_clamps(encoding: OnsetRollEncoding, melody: NoteSequence) -> tuple[np.ndarray, np.ndarray]:
@@ -45,36 +48,6 @@ def melody_clamps(encoding: OnsetRollEncoding, melody: NoteSequence) -> tuple[np
     return clamped, values
 
 
-def draw_below(joint, outputs: torch.Tensor, clamped: int, fixed: np.ndarray, temperature: float,
-               top_k: int | None, generator: torch.Generator) -> np.ndarray:
-    """(B, K) draws of a NADE head whose first `clamped` units are given as `fixed` (K,): the hidden
-    layer takes in the fixed units that are on, then the rest are drawn unit by unit as NADE.sample
-    does (one jump per unit that turns on). top_k caps the units on (the clamped ones count)."""
-    temperature = max(float(temperature), 1e-4)
-    visible_bias, hidden_bias = (part.float().cpu().numpy() for part in joint.split(outputs))
-    uniforms = torch.rand(visible_bias.shape, generator=generator, device=outputs.device).cpu().numpy()
-    W, V = joint.W.detach().float().cpu().numpy(), joint.V.detach().float().cpu().numpy()
-    prefix_on = np.flatnonzero(fixed[:clamped])
-    drawn = np.zeros(visible_bias.shape, dtype=np.float32)
-    cap = top_k or joint.units
-    with np.errstate(over="ignore"):
-        for row in range(len(drawn)):
-            drawn[row, prefix_on] = 1.0
-            activation = hidden_bias[row] + W[prefix_on].sum(0)
-            k, on_count = clamped, len(prefix_on)
-            while k < joint.units and on_count < cap:
-                hidden = 1.0 / (1.0 + np.exp(-activation))
-                logits = (visible_bias[row, k:] + V[k:] @ hidden) / temperature
-                on = uniforms[row, k:] * (1.0 + np.exp(-logits)) < 1.0
-                if not on.any():
-                    break
-                k += int(on.argmax())
-                drawn[row, k] = 1.0
-                activation += W[k]
-                k, on_count = k + 1, on_count + 1
-    return drawn
-
-
 def check_harmonizer(loaded) -> OnsetRollEncoding:
     encoding = loaded.representation
     if not isinstance(encoding, OnsetRollEncoding) or getattr(loaded.model, "joint", None) is None:
@@ -86,9 +59,11 @@ def check_harmonizer(loaded) -> OnsetRollEncoding:
 
 @torch.no_grad()
 def harmonize_melody(loaded, melody: NoteSequence, options: SamplingOptions, num_outputs: int = 1,
-                     qpm: float | None = None, progress: Progress | None = None) -> list[NoteSequence]:
+                     qpm: float | None = None, progress: Progress | None = None,
+                     controls: PieceControls | None = None) -> list[NoteSequence]:
     """num_outputs harmonizations of `melody` (its top line is kept exactly, on the model's grid) under a
-    loaded onsetroll model; each a NoteSequence in the melody's metre and tempo (or `qpm`)."""
+    loaded onsetroll model; each a NoteSequence in the melody's metre and tempo (or `qpm`). controls:
+    how the whole piece is drawn (default: HARMONIZE_CONTROLS)."""
     encoding = check_harmonizer(loaded)
     if melody.steps_per_quarter != encoding.steps_per_quarter:
         raise GenseqError(f"melody quantised at {melody.steps_per_quarter} steps per quarter, model expects "
@@ -97,30 +72,35 @@ def harmonize_melody(loaded, melody: NoteSequence, options: SamplingOptions, num
     if len(line) == 0:
         raise GenseqError("the melody has no notes", melody.name or None)
     clamped, fixed = melody_clamps(encoding, line)
-    sampled = sample_clamped(loaded, encoding, line.time_signatures, clamped, fixed, options, num_outputs, progress)
+    sampled = sample_clamped(loaded, encoding, line.time_signatures, clamped, fixed, options, num_outputs, progress,
+                             HARMONIZE_CONTROLS if controls is None else controls)
     return [harmonized_sequence(encoding, line, values, qpm or melody.qpm, f"sample_{index:03d}")
             for index, values in enumerate(sampled)]
 
 
 def sample_clamped(loaded, encoding: OnsetRollEncoding, signatures, clamped: np.ndarray, fixed: np.ndarray,
-                   options: SamplingOptions, num_outputs: int, progress: Progress | None) -> np.ndarray:
-    """(B, steps, units): each step drawn under its clamps, then fed back (a START row first)."""
+                   options: SamplingOptions, num_outputs: int, progress: Progress | None,
+                   controls: PieceControls = PieceControls()) -> np.ndarray:
+    """(B, steps, units): each step drawn under its clamps, then fed back (a START row first); a whole
+    piece drawn under `controls` (state window, candidates chosen between at bar lines)."""
     steps = len(clamped)
-    metric = torch.from_numpy(encoding.metric.for_steps(signatures, np.arange(steps))).to(loaded.device)
+    metric_rows = encoding.metric.for_steps(signatures, np.arange(steps))
+    metric = torch.from_numpy(metric_rows).to(loaded.device)
     # the torch path keeps each step's outputs public (sampler.outputs), which the clamped draw reads
     sampler = Sampler(loaded.model, encoding.head, options, fast=False)
-    start = torch.from_numpy(encoding.value_vectors(encoding.silence())).to(loaded.device)
-    sampler.feed(torch.cat([start, metric[:1]], dim=-1).expand(num_outputs, -1))
-    out = np.zeros((num_outputs, steps, encoding.value_size), dtype=np.float32)
-    for step in range(steps):
-        out[:, step] = draw_below(loaded.model.joint, sampler.outputs, int(clamped[step]), fixed[step],
-                                  options.temperature, options.top_k, sampler.generator)
-        if progress:
-            progress(step + 1, steps)
-        if step + 1 < steps:
-            values = torch.from_numpy(out[:, step]).to(loaded.device)
-            sampler.feed(torch.cat([encoding.value_vectors_torch(values), metric[step + 1].expand(num_outputs, -1)], dim=-1))
-    return out
+    start = np.concatenate([encoding.value_vectors(encoding.silence()), metric_rows[:1]], axis=1)
+
+    def draw(step: int) -> torch.Tensor:
+        return torch.from_numpy(draw_below(loaded.model.joint, sampler.outputs, int(clamped[step]), fixed[step],
+                                           options.temperature, options.top_k, sampler.generator, controls.epsilon))
+
+    def next_input(values: torch.Tensor, step: int) -> torch.Tensor:
+        return torch.cat([encoding.value_vectors_torch(values), metric[step + 1].expand(len(values), -1)], dim=-1)
+
+    in_bar, _ = bar_positions(signatures, encoding.steps_per_quarter, np.arange(steps))
+    on_step = None if progress is None else (lambda done: progress(done, steps))
+    return sample_long_form(sampler, start, next_input, steps, num_outputs, controls, in_bar == 0,
+                            joint_score(loaded.model), on_step, draw).cpu().numpy()
 
 
 def harmonized_sequence(encoding: OnsetRollEncoding, line: NoteSequence, values: np.ndarray, qpm: float, name: str) -> NoteSequence:

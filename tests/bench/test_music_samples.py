@@ -29,3 +29,9 @@ def test_lower_voices_are_the_chorale_less_its_soprano_and_scale_follows_the_mel
     lower = bench.without(whole, soprano.notes)
     assert lower.notes[:, [0, 2, 3]].tolist() == [[67, 0, 4], [72, 0, 4], [61, 4, 8]]  # a doubled 72 stays once
     assert bench.scale_in_key(lower, soprano) == pytest.approx(2 / 3)  # C major: C# is outside
+
+
+def test_a_sweep_setting_names_sampling_and_piece_controls(bench):
+    assert bench.parse_setting("0.9::") == {"temperature": 0.9, "top_p": None, "top_k": None}
+    assert bench.parse_setting("1.0:::window=128,candidates=4") == {
+        "temperature": 1.0, "top_p": None, "top_k": None, "controls": {"window": 128, "candidates": 4}}
