@@ -7,7 +7,7 @@ The same-width runs of every corpus go first; a run that would end after --deadl
 recorded as skipped).
 
     OMP_NUM_THREADS=1 GENSEQ_THREADS=1 nohup .venv/bin/python bench/cells.py --minutes 6 \
-        --deadline 18:25 > runs/cells/log.txt 2>&1 &
+        --deadline 18:25 --runs runs/cells-6m > runs/cells-6m.log 2>&1 &
 
 Per run: parameters, training frames a second (forward + backward + Adam on batches of the config's
 shape, timed apart), the held-out (validation) NLL curve against training time, the best in the budget,
@@ -43,6 +43,7 @@ from genseq.core.config import ModelConfig  # noqa: E402
 from genseq.core.resources import parameter_count  # noqa: E402
 
 import music_samples  # noqa: E402  (the sample statistics: the same held-out pieces, generation and comparison)
+import step_speed  # noqa: E402  (its step loop, imported now: the code a long run measures is the code it started with)
 
 CORPORA = {
     "nottingham": {"data": REPO.parent / "shared" / "datasets" / "nottingham", "representation": "pianoroll",
@@ -135,8 +136,6 @@ def train_frames_per_second(payload: dict, batches: int = 6) -> float:
 
 def step_latency(checkpoint: Path, steps: int = 1500) -> float:
     """p50 (us) of a sampled step at batch 1 through the Sampler (bench/step_speed's loop)."""
-    import step_speed
-
     torch.set_num_threads(1)
     step_speed.limit_blas_threads(1)
     model, head, encoding = step_speed.load(str(checkpoint), REPO)
@@ -147,8 +146,6 @@ def step_latency(checkpoint: Path, steps: int = 1500) -> float:
 
 
 def limit_blas_threads(threads: int) -> None:
-    import step_speed
-
     step_speed.limit_blas_threads(threads)
 
 
@@ -236,7 +233,7 @@ def main() -> None:
     parser.add_argument("--corpora", nargs="+", default=list(CORPORA))
     parser.add_argument("--cells", nargs="+", default=list(CELLS))
     parser.add_argument("--sizings", nargs="+", default=["same_width", "same_params"])
-    parser.add_argument("--pieces", type=int, default=20, help="unprimed samples and primed continuations per model")
+    parser.add_argument("--pieces", type=int, default=30, help="unprimed samples and primed continuations per model")
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--deadline", help="HH:MM UTC: skip a run that would end after it")
     parser.add_argument("--overhead-minutes", type=float, default=1.5, help="a run's time beyond its budget, for --deadline")
