@@ -10,13 +10,18 @@ for numpy's OpenBLAS) cost more than the arithmetic; bench/step_speed.py measure
 - the layers' outputs live side by side in one (B, L*H) buffer, so layer i reads [h_{i-1} new, h_i old]
   as one contiguous slice against its stacked [W_ih (below part); W_hh] weights: one matmul a layer;
 - the gate rows are reordered and the sigmoid gates' rows halved once, so one tanh does every gate;
-- the cell's gates and state are updated in place.
+- the cell's gates and state are updated in place, each layer by a closure over views made once;
+- inputs whose ones all streams share but one (a melody's metric columns beside its event) add a sum of
+  the shared rows kept by their columns to the one row that differs.
 
 The same arithmetic as StackedRecurrent.forward (eval mode) in another summation order: the outputs agree
-to float32 rounding (tests/model/test_fast_step.py), not bit for bit.
+to float32 rounding (tests/model/test_fast_step.py), not bit for bit. low_precision (opt-in) runs the
+products in bfloat16 through torch (the batch path's throughput; outputs within bfloat16 rounding).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 import torch
@@ -40,9 +45,9 @@ def numpy_of(tensor: torch.Tensor) -> np.ndarray:
 class PreparedStep:
     """Weights rearranged once for the step above, and the state of `batch` streams."""
 
-    def __init__(self, model, batch: int):
+    def __init__(self, model, batch: int, low_precision: bool = False):
         config = model.config
-        self.cell, self.batch = config.cell, batch
+        self.cell, self.batch, self.low_precision = config.cell, batch, low_precision
         self.layers, self.hidden = len(model.layers), config.hidden_size
         self.input_size = model.layers[0].input_size
         h, width = self.hidden, GATES[self.cell] * self.hidden
@@ -90,6 +95,10 @@ class PreparedStep:
         self.hidden_gates = np.zeros((batch, self.gate_width), np.float32) if self.cell == "gru" else None
         self.scratch = np.zeros((batch, h), np.float32)
         self.outputs = np.zeros((batch, self.output_size), np.float32)
+        self._head_x = self.x_proj[:, layers * self.gate_width:]
+        self._head = self._product(self.h, self.head_t, self.outputs)
+        self._kernels = [getattr(self, f"_{self.cell}_kernel")(index) for index in range(layers)]
+        self._shared_sums: dict[bytes, np.ndarray] = {}  # bias + the rows of inputs every stream shares, by columns
 
     # -- state -------------------------------------------------------------------------------------
 
@@ -140,10 +149,7 @@ class PreparedStep:
         """x_proj for inputs given by their nonzero entries: columns (B, n) that are 1 (values None), or flat
         (columns, values, rows) triples, rows ascending."""
         if rows is None:
-            if self.batch == 1:
-                np.add(self.x_t[columns[0]].sum(axis=0), self.x_bias, out=self.x_proj[0])
-            else:
-                np.add(self.x_t[columns].sum(axis=1), self.x_bias, out=self.x_proj)
+            self._project_columns(columns)
             return
         self.x_proj[:] = self.x_bias
         if rows.size:
@@ -151,62 +157,119 @@ class PreparedStep:
             starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
             self.x_proj[rows[starts]] += np.add.reduceat(contributions, starts, axis=0)
 
+    def _project_columns(self, columns: np.ndarray) -> None:
+        """Columns (B, n): when every stream shares columns 1.. (a melody: the event, then the step's metric
+        columns), x_proj = the first column's row + (bias + the shared rows), the latter kept by columns."""
+        shared = columns[0, 1:]
+        if len(columns) > 1 and not (columns[1:, 1:] == shared).all():
+            np.add(self.x_t[columns].sum(axis=1), self.x_bias, out=self.x_proj)
+            return
+        key = shared.tobytes()
+        base = self._shared_sums.get(key)
+        if base is None:
+            if len(self._shared_sums) >= 1024:
+                self._shared_sums.clear()
+            base = self._shared_sums[key] = self.x_t[shared].sum(axis=0) + self.x_bias
+        if len(columns) == 1:
+            np.add(self.x_t[columns[0, 0]], base, out=self.x_proj[0])
+        else:
+            np.take(self.x_t, columns[:, 0], axis=0, out=self.x_proj)
+            self.x_proj += base
+
     def run(self) -> np.ndarray:
         """One update of every layer from x_proj; returns the (B, O) outputs (a buffer, overwritten next step)."""
-        width, step = self.gate_width, getattr(self, f"_{self.cell}")
-        for index in range(self.layers):
-            step(index, self.x_proj[:, index * width:(index + 1) * width])
-        np.dot(self.h, self.head_t, out=self.outputs)
-        self.outputs += self.x_proj[:, self.layers * width:]
+        for kernel in self._kernels:
+            kernel()
+        self._head()
+        np.add(self.outputs, self._head_x, out=self.outputs)
         return self.outputs
+
+    # Each kernel is a closure over views of the buffers, made once: a step then costs its numpy calls
+    # and no slicing or attribute lookups (at batch 1 those were a third of the cell's time).
+
+    def _product(self, rows: np.ndarray, weights: np.ndarray, out: np.ndarray):
+        """out = rows @ weights as a call without arguments: numpy's float32 product, or (low_precision) torch's
+        bfloat16 one (avx512_bf16 where the CPU has it: about 1.7x the float32 rate at batch 64 on our AMD
+        cores; products rounded to bfloat16, about 3 significant digits, so other logits and other draws)."""
+        if not self.low_precision:
+            return partial(np.dot, rows, weights, out=out)
+        rows_t, out_t, weights_t = torch.from_numpy(rows), torch.from_numpy(out), torch.from_numpy(weights).to(torch.bfloat16)
+        bfloat16, mm = torch.bfloat16, torch.mm
+
+        def product() -> None:
+            out_t.copy_(mm(rows_t.to(bfloat16), weights_t))
+        return product
 
     def _pair(self, index: int) -> np.ndarray:
         h = self.hidden
         return self.h[:, max(0, index - 1) * h:(index + 1) * h]
 
-    def _lstm(self, index: int, x_part: np.ndarray) -> None:
-        h, gates, scratch = self.hidden, self.gates, self.scratch
-        np.dot(self._pair(index), self.recurrent[index], out=gates)
-        gates += x_part
-        np.tanh(gates, out=gates)
-        sigmoids = gates[:, :3 * h]  # i, f, o from their halved pre-activations; g is the tanh itself
-        sigmoids *= 0.5
-        sigmoids += 0.5
-        cell = self.c[:, index * h:(index + 1) * h]
-        cell *= gates[:, h:2 * h]
-        np.multiply(gates[:, :h], gates[:, 3 * h:], out=scratch)
-        cell += scratch
-        np.tanh(cell, out=scratch)
-        np.multiply(gates[:, 2 * h:3 * h], scratch, out=self.h[:, index * h:(index + 1) * h])
+    def _own(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Layer index's (hidden, input part of x_proj) views."""
+        h, width = self.hidden, self.gate_width
+        return self.h[:, index * h:(index + 1) * h], self.x_proj[:, index * width:(index + 1) * width]
 
-    def _gru(self, index: int, x_part: np.ndarray) -> None:
+    def _lstm_kernel(self, index: int):
+        h, gates, scratch = self.hidden, self.gates, self.scratch
+        pair, (hidden, x_part) = self._pair(index), self._own(index)
+        recurrent = self._product(pair, self.recurrent[index], gates)
+        sigmoids = gates[:, :3 * h]  # i, f, o from their halved pre-activations; g is the tanh itself
+        input_gate, forget, output, candidate = (gates[:, k * h:(k + 1) * h] for k in range(4))
+        cell = self.c[:, index * h:(index + 1) * h]
+        add, multiply, tanh = np.add, np.multiply, np.tanh
+
+        def step() -> None:
+            recurrent()
+            add(gates, x_part, out=gates)
+            tanh(gates, out=gates)
+            multiply(sigmoids, 0.5, out=sigmoids)
+            add(sigmoids, 0.5, out=sigmoids)
+            multiply(cell, forget, out=cell)
+            multiply(input_gate, candidate, out=scratch)
+            add(cell, scratch, out=cell)
+            tanh(cell, out=scratch)
+            multiply(output, scratch, out=hidden)
+        return step
+
+    def _gru_kernel(self, index: int):
         h, gates, hidden_gates, scratch = self.hidden, self.gates, self.hidden_gates, self.scratch
         below_t, hidden_t = self.recurrent[index]
-        own = self.h[:, index * h:(index + 1) * h]
-        if below_t is None:
-            gates[:] = x_part
-        else:
-            np.dot(self.h[:, (index - 1) * h:index * h], below_t, out=gates)
-            gates += x_part
-        np.dot(own, hidden_t, out=hidden_gates)
-        hidden_gates += self.hidden_bias[index]
-        reset_update = gates[:, :2 * h]
-        reset_update += hidden_gates[:, :2 * h]
-        np.tanh(reset_update, out=reset_update)  # halved pre-activations: sigmoid = 0.5 + 0.5 tanh
-        reset_update *= 0.5
-        reset_update += 0.5
-        new = gates[:, 2 * h:]
-        np.multiply(gates[:, :h], hidden_gates[:, 2 * h:], out=scratch)
-        new += scratch
-        np.tanh(new, out=new)
-        # h' = (1 - z) * n + z * h = n + z * (h - n)
-        np.subtract(own, new, out=scratch)
-        scratch *= gates[:, h:2 * h]
-        np.add(new, scratch, out=own)
+        own, x_part = self._own(index)
+        from_below = None if below_t is None else self._product(self.h[:, (index - 1) * h:index * h], below_t, gates)
+        from_own = self._product(own, hidden_t, hidden_gates)
+        hidden_bias = self.hidden_bias[index]
+        reset_update, reset, update, new = gates[:, :2 * h], gates[:, :h], gates[:, h:2 * h], gates[:, 2 * h:]
+        hidden_reset_update, hidden_new = hidden_gates[:, :2 * h], hidden_gates[:, 2 * h:]
+        add, multiply, subtract, tanh = np.add, np.multiply, np.subtract, np.tanh
 
-    def _rnn(self, index: int, x_part: np.ndarray) -> None:
-        h, gates = self.hidden, self.gates
-        np.dot(self._pair(index), self.recurrent[index], out=gates)
-        gates += x_part
-        np.tanh(gates, out=self.h[:, index * h:(index + 1) * h])
+        def step() -> None:
+            if from_below is None:
+                gates[:] = x_part
+            else:
+                from_below()
+                add(gates, x_part, out=gates)
+            from_own()
+            add(hidden_gates, hidden_bias, out=hidden_gates)
+            add(reset_update, hidden_reset_update, out=reset_update)
+            tanh(reset_update, out=reset_update)  # halved pre-activations: sigmoid = 0.5 + 0.5 tanh
+            multiply(reset_update, 0.5, out=reset_update)
+            add(reset_update, 0.5, out=reset_update)
+            multiply(reset, hidden_new, out=scratch)
+            add(new, scratch, out=new)
+            tanh(new, out=new)
+            subtract(own, new, out=scratch)  # h' = (1 - z) * n + z * h = n + z * (h - n)
+            multiply(scratch, update, out=scratch)
+            add(new, scratch, out=own)
+        return step
 
+    def _rnn_kernel(self, index: int):
+        gates = self.gates
+        pair, (hidden, x_part) = self._pair(index), self._own(index)
+        recurrent = self._product(pair, self.recurrent[index], gates)
+        add, tanh = np.add, np.tanh
+
+        def step() -> None:
+            recurrent()
+            add(gates, x_part, out=gates)
+            tanh(gates, out=hidden)
+        return step

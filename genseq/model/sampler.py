@@ -47,30 +47,47 @@ class RandomStream:
         self.numbers, self.used = np.zeros(0, np.float32), 0
 
     def take(self, shape: tuple[int, int]) -> np.ndarray:
-        count = shape[0] * shape[1]
-        if self.used + count > len(self.numbers):
-            fresh = torch.empty(max(self.chunk, count))
+        start = self.used
+        end = start + shape[0] * shape[1]
+        if end > len(self.numbers):
+            fresh = torch.empty(max(self.chunk, end - start))
             fresh = fresh.exponential_(1, generator=self.generator) if self.kind == "exponential" \
                 else fresh.uniform_(generator=self.generator)
-            self.numbers, self.used = np.concatenate([self.numbers[self.used:], fresh.numpy()]), 0
-        taken = self.numbers[self.used:self.used + count]
-        self.used += count
-        return taken.reshape(shape)
+            self.numbers = np.concatenate([self.numbers[start:], fresh.numpy()])
+            start, end = 0, end - start
+        self.used = end
+        return self.numbers[start:end].reshape(shape)
+
+
+class NumpyExponentials:
+    """Exp(1) numbers from numpy's generator seeded by `seed` (same seed, same numbers): a few times
+    faster than torch's exponential_, which at batch 64 costs about 0.1 ms a step; other numbers than the
+    torch stream's, so only where the draws are not held to the torch path (low_precision)."""
+
+    def __init__(self, seed: int):
+        self.generator = np.random.Generator(np.random.PCG64(seed))
+
+    def take(self, shape: tuple[int, int]) -> np.ndarray:
+        return self.generator.standard_exponential(shape, dtype=np.float32)
 
 
 class Sampler:
     """Step-by-step sampling from a model of `head`, a batch of `batch` streams drawn from one generator
     seeded by options.seed (same seed, same values). value_size: one target value's size (mixture head).
     fast=False keeps every step on the model's torch forward (the reference the prepared step is held to).
+    low_precision=True (opt-in, for batch throughput): the prepared step's matrix products in bfloat16 and
+    a categorical head's race run on numpy's exponentials; same seed, same values still, but not the
+    values of the float32 path (bench/step_speed.py measures that the samples' statistics stay the same).
     On the prepared path the generator runs ahead of the draws (RandomStream's chunks): a caller drawing
     from sampler.generator itself gets other numbers than on the torch path, seeded all the same."""
 
     def __init__(self, model: StackedRecurrent, head: str, options: SamplingOptions, value_size: int | None = None,
-                 fast: bool = True):
+                 fast: bool = True, low_precision: bool = False):
         self.model, self.head, self.options, self.value_size = model.eval(), head, options, value_size
         self.device = next(model.parameters()).device
         self.generator = torch.Generator(device=self.device).manual_seed(options.seed)
         self.fast = fast and fast_step.supports(model)
+        self.low_precision = low_precision and self.fast
         self._parameters = list(model.parameters())
         self._state: State | None = None
         self._outputs: torch.Tensor | None = None  # (B, O): the last step's outputs on the torch path
@@ -81,7 +98,9 @@ class Sampler:
         kind = None if self.model.joint is None and head == "mdn" else (
             "exponential" if self.model.joint is None and head == "categorical" else "uniform")
         if self.fast and kind:
-            self._stream = RandomStream(self.generator, kind)
+            self._stream = NumpyExponentials(options.seed) if self.low_precision and kind == "exponential" \
+                else RandomStream(self.generator, kind)
+        self._categorical: CategoricalDraw | None = None  # the draw of a categorical head without top-k
 
     @property
     def state(self) -> State | None:
@@ -122,9 +141,13 @@ class Sampler:
                 raise ValueError(f"a batch of {batch} fed to a sampler holding the state of {self._step.batch}")
             self._state, self._stepped, self._step = self.state, False, None
         if self._step is None:
-            self._step, self._versions = fast_step.PreparedStep(self.model, batch), versions
+            self._step, self._versions = fast_step.PreparedStep(self.model, batch, self.low_precision), versions
             if self.model.joint is not None:
                 self._joint_weights = self.model.joint.numpy_weights()
+            plain_categorical = self.head == "categorical" and self.model.joint is None
+            options = self.options
+            self._categorical = CategoricalDraw(batch, self._step.output_size, options.temperature, options.top_p) \
+                if plain_categorical and not (options.top_k and options.top_k < self._step.output_size) else None
         if not self._stepped:
             self._step.load_state(self._state)
         return self._step
@@ -160,6 +183,8 @@ class Sampler:
 
     def _draw_prepared(self, outputs: np.ndarray) -> torch.Tensor:
         options, joint = self.options, self.model.joint
+        if self._categorical:
+            return torch.from_numpy(self._categorical.draw(outputs, self._stream.take(outputs.shape)))
         if joint is not None:
             visible, hidden = outputs[:, :joint.units], outputs[:, joint.units:]
             uniforms = self._stream.take(visible.shape)
@@ -174,6 +199,67 @@ class Sampler:
                                                          self._stream.take(outputs.shape)))
         return heads.sample(self.head, torch.from_numpy(outputs.copy()), options.temperature, options.top_k,
                             options.top_p, self.generator, self.value_size)
+
+
+class CategoricalDraw:
+    """heads.draw_categorical without top-k, on buffers made once, with the same arithmetic (so the same
+    classes for the same numbers): the exponential race's winner is drawn over all classes, and a row's
+    nucleus (top-p) is built (heads.keep_nucleus_, as before) only where the winner is not the row's
+    likeliest class, which is always in it (the largest ratio overall is the largest inside). One
+    stream only asks whether its winner is in the nucleus; most steps of a trained model draw the likeliest."""
+
+    def __init__(self, batch: int, classes: int, temperature: float, top_p: float | None):
+        self.divisor = max(temperature, 1e-4)
+        self.top_p = top_p if top_p is not None and top_p < 1.0 else None
+        self.weights, self.ratios = np.empty((batch, classes), np.float32), np.empty((batch, classes), np.float32)
+        self.rows = np.arange(batch)
+
+    def draw(self, logits: np.ndarray, exponentials: np.ndarray) -> np.ndarray:
+        """(B,) int64 classes from (B, C) logits and (B, C) Exp(1) numbers."""
+        weights, ratios = self.weights, self.ratios
+        if self.divisor == 1.0:  # x / 1 is x
+            np.subtract(logits, logits.max(axis=1, keepdims=True), out=weights)
+        else:
+            np.divide(logits, self.divisor, out=weights)
+            np.subtract(weights, weights.max(axis=1, keepdims=True), out=weights)
+        np.exp(weights, out=weights)  # unnormalised probabilities, each row's likeliest exactly 1
+        np.divide(weights, exponentials, out=ratios)
+        winners = ratios.argmax(axis=1)
+        if self.top_p is None:
+            return winners
+        if len(winners) == 1:
+            winner = int(winners[0])
+            if not (weights[0, winner] == 1.0 and winner == int(weights.argmax())) and not self.in_nucleus(winner):
+                winners[0] = self.nucleus_winners(self.rows, exponentials)[0]
+            return winners
+        rest = np.flatnonzero((weights[self.rows, winners] != 1.0) | (winners != weights.argmax(axis=1)))
+        if rest.size:
+            winners[rest] = self.nucleus_winners(rest, exponentials)
+        return winners
+
+    def nucleus_winners(self, rows: np.ndarray, exponentials: np.ndarray) -> np.ndarray:
+        """The race's winners of these rows within their nucleus."""
+        weights = self.weights[rows]
+        heads.keep_nucleus_(weights, self.top_p)
+        weights /= exponentials[rows]
+        return weights.argmax(axis=1)
+
+    def in_nucleus(self, index: int) -> bool:
+        """keep_nucleus_'s verdict on one class: the likeliest is kept; when the likeliest alone reaches top_p
+        it is all that is kept; else a class is kept when the probability ranked before it (a stable sort,
+        descending, summed in that order as its cumsum does) is below top_p."""
+        row = self.weights[0]
+        probs = row / np.add.reduce(row)
+        best = int(probs.argmax())
+        if index == best:
+            return True
+        if probs[best] >= self.top_p:
+            return False
+        own = probs[index]
+        ahead = probs[probs > own]
+        ties_before = probs[:index][probs[:index] == own]
+        running = np.add.accumulate(np.concatenate([np.sort(ahead)[::-1], ties_before, [own]]))
+        return bool(running[-1] - own < self.top_p)
 
 
 def sample_continuations(sampler: Sampler, primer_inputs: np.ndarray, next_input: Callable[[torch.Tensor, int], torch.Tensor],

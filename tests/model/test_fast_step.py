@@ -41,3 +41,30 @@ def test_only_float32_cpu_models_are_prepared():
     model = make_model("lstm", 2, True)
     assert fast_step.supports(model)
     assert not fast_step.supports(make_model("lstm", 2, True).double())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_low_precision_step_is_near_the_float32_step(cell):
+    """bfloat16 products: the outputs within bfloat16 rounding of the float32 step's, not equal to them."""
+    model = make_model(cell, 2, True)
+    inputs = torch.randn(3, 6, INPUTS)
+    exact, low = (Sampler(model, "categorical", SamplingOptions(), low_precision=flag) for flag in (False, True))
+    for t in range(inputs.shape[1]):
+        exact.feed(inputs[:, t])
+        low.feed(inputs[:, t])
+        difference = np.abs(low._step.outputs - exact._step.outputs).max()
+        assert 0 < difference < 0.05 * max(1.0, np.abs(exact._step.outputs).max())
+
+
+def test_low_precision_same_seed_same_draws():
+    model = make_model("lstm", 2, True)
+
+    def drawn(seed):
+        sampler = Sampler(model, "categorical", SamplingOptions(seed=seed, top_p=0.9), low_precision=True)
+        values = []
+        for _ in range(30):
+            sampler.feed(torch.nn.functional.one_hot(values[-1] if values else torch.zeros(4, dtype=torch.long), INPUTS).float())
+            values.append(sampler.draw())
+        return torch.stack(values)
+
+    assert torch.equal(drawn(3), drawn(3)) and not torch.equal(drawn(3), drawn(4))

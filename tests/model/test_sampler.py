@@ -122,3 +122,27 @@ def test_a_different_batch_cannot_continue_a_state():
     sampler.reset()
     sampler.feed(torch.eye(INPUTS)[:3])
     assert sampler.draw().shape == (3,)
+
+
+@pytest.mark.parametrize("temperature, top_p", [(1.0, None), (1.0, 0.95), (0.7, 0.8), (1.3, 0.5)])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_categorical_draw_is_draw_categorical(temperature, top_p, batch):
+    """The prepared draw (the nucleus built only where the race's winner is not the likeliest class)
+    against heads.draw_categorical (the nucleus built first): the same classes for the same logits and
+    exponentials, sharp and flat rows."""
+    from genseq.model import heads
+    from genseq.model.sampler import CategoricalDraw
+
+    rng = np.random.default_rng(7)
+    draw = CategoricalDraw(batch, VALUES * 9, temperature, top_p)
+    outside = 0
+    for scale in (0.3, 2.0, 6.0):
+        for _ in range(300 // batch):
+            logits = (rng.normal(size=(batch, VALUES * 9)) * scale).astype(np.float32)
+            exponentials = rng.exponential(size=(batch, VALUES * 9)).astype(np.float32)
+            expected = heads.draw_categorical(logits.copy(), temperature, None, top_p, exponentials)
+            weighted = logits / temperature
+            ratios = np.exp(weighted - weighted.max(axis=1, keepdims=True)) / exponentials
+            outside += int((ratios.argmax(axis=1) != expected).sum())  # race winners outside the nucleus
+            assert np.array_equal(draw.draw(logits, exponentials), expected)
+    assert top_p is None or outside > 0  # the path that builds the nucleus ran too
