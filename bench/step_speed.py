@@ -11,7 +11,10 @@ the real-tunes one, to find why the new one stepped slower):
 - torch: the pre-Sampler path (the model's forward and sample_step each step, the next input built with
   one_hot + torch.cat as genseq.music.generate builds it);
 - sampler: genseq.model.sampler.Sampler with that same torch next input (what generate gets today);
-- sampler_active: the Sampler fed ActiveInputs (the event and metric columns; no dense input built).
+- sampler_active: the Sampler fed ActiveInputs (the event and metric columns; no dense input built);
+- low_precision (throughput only): the Sampler with low_precision=True (bfloat16 products, numpy's
+  exponentials; other draws, so low_precision_statistics compares its pieces' statistics with float32's);
+- with --two-threads, throughput_2_threads: Sampler(threads=2), the batch's rows split between 2 threads.
 Each step is timed alone (perf_counter_ns): p50 and p99 in microseconds, ratios to bare; the paths take
 turns in blocks (--rounds), so that a change of the machine's load falls on all of them alike.
 """
@@ -145,8 +148,9 @@ def torch_loop(model, head, inputs: Inputs, batch: int, sampling: SamplingOption
     return first, step
 
 
-def sampler_loop(model, head, inputs: Inputs, batch: int, sampling: SamplingOptions, active: bool):
-    sampler = Sampler(model, head, sampling)
+def sampler_loop(model, head, inputs: Inputs, batch: int, sampling: SamplingOptions, active: bool,
+                 low_precision: bool = False, threads: int = 1):
+    sampler = Sampler(model, head, sampling, low_precision=low_precision, threads=threads)
     next_input = inputs.active if active else inputs.dense
 
     def first():
@@ -208,7 +212,7 @@ def take_turns(loops: dict, steps: int, rounds: int) -> dict:
     return {name: loop.all_times() for name, loop in loops.items()}
 
 
-def bench_model(name: str, spec: str, scratch: Path, steps: int, batches: list[int], rounds: int) -> dict:
+def bench_model(name: str, spec: str, scratch: Path, steps: int, batches: list[int], rounds: int, two_threads: bool = False) -> dict:
     model, head, encoding = load(spec, scratch)
     inputs = Inputs(encoding, max(steps, DRAW_CHECK_STEPS) * 2 + 1000)
     sampling = SamplingOptions(top_p=0.95) if head == "categorical" else SamplingOptions()
@@ -229,13 +233,51 @@ def bench_model(name: str, spec: str, scratch: Path, steps: int, batches: list[i
     for path in result["batch_1"].values():
         path["p50_vs_bare"] = round(path["p50_us"] / bare, 3)
     best = "sampler_active" if head == "categorical" else "sampler"
+    paths["low_precision"] = lambda b: sampler_loop(model, head, inputs, b, sampling, head == "categorical", low_precision=True)
     result["throughput"] = {}
     for batch in batches:
-        loops = {path: Timed(*paths[path](batch), warm=20) for path in ("bare", "torch", best)}
+        loops = {path: Timed(*paths[path](batch), warm=20) for path in ("bare", "torch", best, "low_precision")}
         timed = take_turns(loops, max(rounds, steps // batch), rounds)
         result["throughput"][str(batch)] = {path: summary(times, batch)["steps_per_second"] for path, times in timed.items()}
+    if two_threads:  # the batch's rows split between 2 threads (Sampler(threads=2)), BLAS and torch 1 thread each
+        active = head == "categorical"
+        two = {"float32": lambda b: sampler_loop(model, head, inputs, b, sampling, active, threads=2),
+               "low_precision": lambda b: sampler_loop(model, head, inputs, b, sampling, active, low_precision=True, threads=2)}
+        result["throughput_2_threads"] = {str(batch): {path: summary(times, batch)["steps_per_second"] for path, times in take_turns(
+            {path: Timed(*make(batch), warm=20) for path, make in two.items()}, max(rounds, steps // batch), rounds).items()}
+            for batch in batches if batch > 1}
     result["same_draws_as_torch_path"] = same_draws(model, head, inputs, sampling, DRAW_CHECK_STEPS)
+    if head == "categorical":
+        result["low_precision_statistics"] = low_precision_statistics(model, head, encoding, inputs, sampling)
     return result
+
+
+def sampled_pieces(model, head, encoding, inputs: Inputs, sampling: SamplingOptions, pieces: int, bars: int,
+                   low_precision: bool) -> list:
+    from genseq.model.sampler import sample_continuations
+
+    sampler = Sampler(model, head, sampling, low_precision=low_precision)
+    values = sample_continuations(sampler, inputs.primer(), inputs.active, bars * 16, pieces).numpy()
+    return [encoding.to_sequence(row, 120.0, [(0, 4, 4)]) for row in values]
+
+
+def low_precision_statistics(model, head, encoding, inputs: Inputs, sampling: SamplingOptions, pieces: int = 256,
+                             bars: int = 16) -> dict:
+    """The bfloat16 path's samples against the float32 path's, in genseq eval samples' statistics (worst
+    |d mean| in sd): float32 seed 0 against float32 seed 1 is the noise floor of `pieces` pieces."""
+    from genseq.music.sample_eval import compare_pieces
+
+    exact = [sampled_pieces(model, head, encoding, inputs, replace_seed(sampling, seed), pieces, bars, False) for seed in (0, 1)]
+    low = [sampled_pieces(model, head, encoding, inputs, replace_seed(sampling, seed), pieces, bars, True) for seed in (0, 1)]
+    rows = {"float32_seed0_vs_float32_seed1": compare_pieces(exact[0], exact[1], bars),
+            "float32_seed0_vs_bfloat16_seed0": compare_pieces(exact[0], low[0], bars),
+            "float32_seed1_vs_bfloat16_seed1": compare_pieces(exact[1], low[1], bars)}
+    return {"pieces": pieces, "bars": bars, **{name: {"worst_distance_sd": round(row["worst_distance_sd"], 3),
+                                                      "worst_statistic": row["worst_statistic"]} for name, row in rows.items()}}
+
+
+def replace_seed(sampling: SamplingOptions, seed: int) -> SamplingOptions:
+    return sampling.model_copy(update={"seed": seed})
 
 
 def same_draws(model, head, inputs: Inputs, sampling: SamplingOptions, steps: int) -> dict:
@@ -314,14 +356,17 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16, 64])
     parser.add_argument("--rounds", type=int, default=10, help="blocks each path's steps are split into, paths taking turns")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile of the melody forward")
+    parser.add_argument("--two-threads", action="store_true", help="also the batch throughput with the rows split between 2 threads")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "step_speed.json")
     args = parser.parse_args()
     torch.set_num_threads(1)
     limit_blas_threads(1)
+    load_at_start, uptime_at_start = os.getloadavg(), uptime()
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         for name in args.models:
-            results[name] = bench_model(name, MODELS.get(name, name), Path(scratch), args.steps, args.batches, args.rounds)
+            results[name] = bench_model(name, MODELS.get(name, name), Path(scratch), args.steps, args.batches, args.rounds,
+                                        args.two_threads)
             model, _, encoding = load(MODELS.get(name, name), Path(scratch))
             results[name]["forward_p50_us_denormals"] = denormals(model, Inputs(encoding, args.steps + 400), args.steps)
             if name == "melody":
@@ -329,11 +374,16 @@ def main() -> None:
                                                                             args.steps, args.compile)
             print(name, json.dumps(results[name]["batch_1"]), json.dumps(results[name]["throughput"]), flush=True)
     record = {"benchmark": "step_speed", "threads": 1, "machine": f"{os.cpu_count()} cores shared",
-              "load_average_at_end": os.getloadavg(), "torch": torch.__version__, "models": results,
+              "load_average_at_start": load_at_start, "uptime_at_start": uptime_at_start,
+              "load_average_at_end": os.getloadavg(), "uptime_at_end": uptime(), "torch": torch.__version__, "models": results,
               "targets": {"melody_p50_us": 100, "melody_vs_bare": 1.0, "pianoroll_p50_us": 500, "batch64_melody_steps_per_second": 100000},
               "command": shlex.join(["python", "bench/step_speed.py", *sys.argv[1:]])}
     atomic_write_text(args.out, json.dumps(record, indent=1) + "\n")
     print(f"wrote {args.out}")
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], stdout=subprocess.PIPE, text=True).stdout.strip()
 
 
 def limit_blas_threads(threads: int) -> None:

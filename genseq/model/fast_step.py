@@ -21,6 +21,8 @@ products in bfloat16 through torch (the batch path's throughput; outputs within 
 
 from __future__ import annotations
 
+import copy
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -45,9 +47,10 @@ def numpy_of(tensor: torch.Tensor) -> np.ndarray:
 class PreparedStep:
     """Weights rearranged once for the step above, and the state of `batch` streams."""
 
-    def __init__(self, model, batch: int, low_precision: bool = False):
+    def __init__(self, model, batch: int, low_precision: bool = False, threads: int = 1):
         config = model.config
         self.cell, self.batch, self.low_precision = config.cell, batch, low_precision
+        self.threads = max(1, min(threads, batch))
         self.layers, self.hidden = len(model.layers), config.hidden_size
         self.input_size = model.layers[0].input_size
         h, width = self.hidden, GATES[self.cell] * self.hidden
@@ -95,9 +98,9 @@ class PreparedStep:
         self.hidden_gates = np.zeros((batch, self.gate_width), np.float32) if self.cell == "gru" else None
         self.scratch = np.zeros((batch, h), np.float32)
         self.outputs = np.zeros((batch, self.output_size), np.float32)
-        self._head_x = self.x_proj[:, layers * self.gate_width:]
-        self._head = self._product(self.h, self.head_t, self.outputs)
-        self._kernels = [getattr(self, f"_{self.cell}_kernel")(index) for index in range(layers)]
+        bounds = np.linspace(0, batch, self.threads + 1).astype(int)
+        self._parts = [self._rows_step(slice(start, stop)) for start, stop in zip(bounds[:-1], bounds[1:])]
+        self._pool = None if self.threads == 1 else ThreadPoolExecutor(self.threads - 1, thread_name_prefix="genseq-step")
         self._shared_sums: dict[bytes, np.ndarray] = {}  # bias + the rows of inputs every stream shares, by columns
 
     # -- state -------------------------------------------------------------------------------------
@@ -177,12 +180,34 @@ class PreparedStep:
             self.x_proj += base
 
     def run(self) -> np.ndarray:
-        """One update of every layer from x_proj; returns the (B, O) outputs (a buffer, overwritten next step)."""
-        for kernel in self._kernels:
-            kernel()
-        self._head()
-        np.add(self.outputs, self._head_x, out=self.outputs)
+        """One update of every layer from x_proj; returns the (B, O) outputs (a buffer, overwritten next step).
+        With threads > 1 the batch's rows are split among that many threads (numpy and BLAS leave the GIL;
+        give BLAS and torch one thread each): the same arithmetic for each row."""
+        if self._pool is None:
+            self._parts[0]()
+            return self.outputs
+        pending = [self._pool.submit(part) for part in self._parts[1:]]
+        self._parts[0]()
+        for future in pending:
+            future.result()
         return self.outputs
+
+    def _rows_step(self, rows: slice):
+        """The whole step (every layer and the head) of these rows of the batch, as one call."""
+        part = copy.copy(self)  # the same weights, these rows' views of every buffer
+        for name in ("x_proj", "h", "c", "gates", "hidden_gates", "scratch", "outputs"):
+            if getattr(self, name) is not None:
+                setattr(part, name, getattr(self, name)[rows])
+        kernels = [getattr(part, f"_{self.cell}_kernel")(index) for index in range(self.layers)]
+        head, outputs = part._product(part.h, self.head_t, part.outputs), part.outputs
+        head_x, add = part.x_proj[:, self.layers * self.gate_width:], np.add
+
+        def step() -> None:
+            for kernel in kernels:
+                kernel()
+            head()
+            add(outputs, head_x, out=outputs)
+        return step
 
     # Each kernel is a closure over views of the buffers, made once: a step then costs its numpy calls
     # and no slicing or attribute lookups (at batch 1 those were a third of the cell's time).

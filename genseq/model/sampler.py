@@ -78,16 +78,17 @@ class Sampler:
     low_precision=True (opt-in, for batch throughput): the prepared step's matrix products in bfloat16 and
     a categorical head's race run on numpy's exponentials; same seed, same values still, but not the
     values of the float32 path (bench/step_speed.py measures that the samples' statistics stay the same).
+    threads > 1 (opt-in): a prepared batch step's rows split among that many threads (fast_step.PreparedStep).
     On the prepared path the generator runs ahead of the draws (RandomStream's chunks): a caller drawing
     from sampler.generator itself gets other numbers than on the torch path, seeded all the same."""
 
     def __init__(self, model: StackedRecurrent, head: str, options: SamplingOptions, value_size: int | None = None,
-                 fast: bool = True, low_precision: bool = False):
+                 fast: bool = True, low_precision: bool = False, threads: int = 1):
         self.model, self.head, self.options, self.value_size = model.eval(), head, options, value_size
         self.device = next(model.parameters()).device
         self.generator = torch.Generator(device=self.device).manual_seed(options.seed)
         self.fast = fast and fast_step.supports(model)
-        self.low_precision = low_precision and self.fast
+        self.low_precision, self.threads = low_precision and self.fast, threads
         self._parameters = list(model.parameters())
         self._state: State | None = None
         self._outputs: torch.Tensor | None = None  # (B, O): the last step's outputs on the torch path
@@ -141,7 +142,7 @@ class Sampler:
                 raise ValueError(f"a batch of {batch} fed to a sampler holding the state of {self._step.batch}")
             self._state, self._stepped, self._step = self.state, False, None
         if self._step is None:
-            self._step, self._versions = fast_step.PreparedStep(self.model, batch, self.low_precision), versions
+            self._step, self._versions = fast_step.PreparedStep(self.model, batch, self.low_precision, self.threads), versions
             if self.model.joint is not None:
                 self._joint_weights = self.model.joint.numpy_weights()
             plain_categorical = self.head == "categorical" and self.model.joint is None

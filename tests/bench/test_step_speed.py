@@ -29,3 +29,11 @@ def test_paths_take_turns_and_report_percentiles(bench, tmp_path):
     assert {name: len(t) for name, t in times.items()} == {"bare": 20, "active": 20}
     summary = bench.summary(times["active"], 2)
     assert 0 < summary["p50_us"] <= summary["p99_us"] and summary["steps_per_second"] > 0
+
+
+def test_low_precision_statistics_compare_against_a_float32_noise_floor(bench, tmp_path):
+    model, head, encoding = bench.load(bench.MODELS["melody"], tmp_path)
+    result = bench.low_precision_statistics(model, head, encoding, bench.Inputs(encoding, 200), bench.SamplingOptions(), pieces=6, bars=2)
+    assert set(result) == {"pieces", "bars", "float32_seed0_vs_float32_seed1", "float32_seed0_vs_bfloat16_seed0",
+                           "float32_seed1_vs_bfloat16_seed1"}
+    assert all(row["worst_distance_sd"] >= 0 for row in list(result.values())[2:])

@@ -68,3 +68,16 @@ def test_low_precision_same_seed_same_draws():
         return torch.stack(values)
 
     assert torch.equal(drawn(3), drawn(3)) and not torch.equal(drawn(3), drawn(4))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_rows_split_among_threads_give_the_same_step(cell):
+    model = make_model(cell, 2, True)
+    inputs = torch.randn(7, 5, INPUTS)
+    one, three = (Sampler(model, "categorical", SamplingOptions(seed=2), threads=n) for n in (1, 3))
+    for t in range(inputs.shape[1]):
+        one.feed(inputs[:, t])
+        three.feed(inputs[:, t])
+        assert np.allclose(one._step.outputs, three._step.outputs, atol=1e-6)
+        assert torch.equal(one.draw(), three.draw())
+    assert len(three._step._parts) == 3
