@@ -272,7 +272,8 @@ def low_precision_statistics(model, head, encoding, inputs: Inputs, sampling: Sa
     rows = {"float32_seed0_vs_float32_seed1": compare_pieces(exact[0], exact[1], bars),
             "float32_seed0_vs_bfloat16_seed0": compare_pieces(exact[0], low[0], bars),
             "float32_seed1_vs_bfloat16_seed1": compare_pieces(exact[1], low[1], bars)}
-    return {"pieces": pieces, "bars": bars, **{name: {"worst_distance_sd": round(row["worst_distance_sd"], 3),
+    worst = lambda row: None if row["worst_distance_sd"] is None else round(row["worst_distance_sd"], 3)  # noqa: E731  None: infinitely far
+    return {"pieces": pieces, "bars": bars, **{name: {"worst_distance_sd": worst(row),
                                                       "worst_statistic": row["worst_statistic"]} for name, row in rows.items()}}
 
 

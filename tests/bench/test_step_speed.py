@@ -33,7 +33,8 @@ def test_paths_take_turns_and_report_percentiles(bench, tmp_path):
 
 def test_low_precision_statistics_compare_against_a_float32_noise_floor(bench, tmp_path):
     model, head, encoding = bench.load(bench.MODELS["melody"], tmp_path)
-    result = bench.low_precision_statistics(model, head, encoding, bench.Inputs(encoding, 200), bench.SamplingOptions(), pieces=6, bars=2)
+    result = bench.low_precision_statistics(model, head, encoding, bench.Inputs(encoding, 300), bench.SamplingOptions(), pieces=12, bars=4)
     assert set(result) == {"pieces", "bars", "float32_seed0_vs_float32_seed1", "float32_seed0_vs_bfloat16_seed0",
                            "float32_seed1_vs_bfloat16_seed1"}
-    assert all(row["worst_distance_sd"] >= 0 for row in list(result.values())[2:])
+    assert all(row["worst_distance_sd"] is None or row["worst_distance_sd"] >= 0 for row in list(result.values())[2:])
+    assert result["float32_seed0_vs_float32_seed1"]["worst_statistic"]
