@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
 import numpy as np
 import torch
@@ -199,31 +198,34 @@ class PreparedStep:
             if getattr(self, name) is not None:
                 setattr(part, name, getattr(self, name)[rows])
         kernels = [getattr(part, f"_{self.cell}_kernel")(index) for index in range(self.layers)]
-        head, outputs = part._product(part.h, self.head_t, part.outputs), part.outputs
-        head_x, add = part.x_proj[:, self.layers * self.gate_width:], np.add
+        head = part._product(part.h, self.head_t, part.outputs, part.x_proj[:, self.layers * self.gate_width:])
 
         def step() -> None:
             for kernel in kernels:
                 kernel()
             head()
-            add(outputs, head_x, out=outputs)
         return step
 
     # Each kernel is a closure over views of the buffers, made once: a step then costs its numpy calls
     # and no slicing or attribute lookups (at batch 1 those were a third of the cell's time).
 
-    def _product(self, rows: np.ndarray, weights: np.ndarray, out: np.ndarray):
-        """out = rows @ weights as a call without arguments: numpy's float32 product, or (low_precision) torch's
-        bfloat16 one (avx512_bf16 where the CPU has it: about 1.7x the float32 rate at batch 64 on our AMD
-        cores; products rounded to bfloat16, about 3 significant digits, so other logits and other draws)."""
+    def _product(self, rows: np.ndarray, weights: np.ndarray, out: np.ndarray, plus: np.ndarray):
+        """out = rows @ weights + plus as a call without arguments: numpy's float32 product, or (low_precision)
+        torch's bfloat16 one (avx512_bf16 where the CPU has it: about 1.7x the float32 rate at batch 64 on our
+        AMD cores; products rounded to bfloat16, about 3 significant digits, so other logits and other draws),
+        added to `plus` in float32 in the same pass."""
+        dot, add = np.dot, np.add
         if not self.low_precision:
-            return partial(np.dot, rows, weights, out=out)
-        rows_t, out_t, weights_t = torch.from_numpy(rows), torch.from_numpy(out), torch.from_numpy(weights).to(torch.bfloat16)
-        bfloat16, mm = torch.bfloat16, torch.mm
+            def product() -> None:
+                dot(rows, weights, out=out)
+                add(out, plus, out=out)
+            return product
+        rows_t, out_t, plus_t = torch.from_numpy(rows), torch.from_numpy(out), torch.from_numpy(plus)
+        weights_t, bfloat16, mm, add_t = torch.from_numpy(weights).to(torch.bfloat16), torch.bfloat16, torch.mm, torch.add
 
-        def product() -> None:
-            out_t.copy_(mm(rows_t.to(bfloat16), weights_t))
-        return product
+        def low_product() -> None:
+            add_t(plus_t, mm(rows_t.to(bfloat16), weights_t), out=out_t)
+        return low_product
 
     def _pair(self, index: int) -> np.ndarray:
         h = self.hidden
@@ -237,7 +239,7 @@ class PreparedStep:
     def _lstm_kernel(self, index: int):
         h, gates, scratch = self.hidden, self.gates, self.scratch
         pair, (hidden, x_part) = self._pair(index), self._own(index)
-        recurrent = self._product(pair, self.recurrent[index], gates)
+        recurrent = self._product(pair, self.recurrent[index], gates, x_part)
         sigmoids = gates[:, :3 * h]  # i, f, o from their halved pre-activations; g is the tanh itself
         input_gate, forget, output, candidate = (gates[:, k * h:(k + 1) * h] for k in range(4))
         cell = self.c[:, index * h:(index + 1) * h]
@@ -245,7 +247,6 @@ class PreparedStep:
 
         def step() -> None:
             recurrent()
-            add(gates, x_part, out=gates)
             tanh(gates, out=gates)
             multiply(sigmoids, 0.5, out=sigmoids)
             add(sigmoids, 0.5, out=sigmoids)
@@ -260,9 +261,8 @@ class PreparedStep:
         h, gates, hidden_gates, scratch = self.hidden, self.gates, self.hidden_gates, self.scratch
         below_t, hidden_t = self.recurrent[index]
         own, x_part = self._own(index)
-        from_below = None if below_t is None else self._product(self.h[:, (index - 1) * h:index * h], below_t, gates)
-        from_own = self._product(own, hidden_t, hidden_gates)
-        hidden_bias = self.hidden_bias[index]
+        from_below = None if below_t is None else self._product(self.h[:, (index - 1) * h:index * h], below_t, gates, x_part)
+        from_own = self._product(own, hidden_t, hidden_gates, self.hidden_bias[index])
         reset_update, reset, update, new = gates[:, :2 * h], gates[:, :h], gates[:, h:2 * h], gates[:, 2 * h:]
         hidden_reset_update, hidden_new = hidden_gates[:, :2 * h], hidden_gates[:, 2 * h:]
         add, multiply, subtract, tanh = np.add, np.multiply, np.subtract, np.tanh
@@ -272,9 +272,7 @@ class PreparedStep:
                 gates[:] = x_part
             else:
                 from_below()
-                add(gates, x_part, out=gates)
             from_own()
-            add(hidden_gates, hidden_bias, out=hidden_gates)
             add(reset_update, hidden_reset_update, out=reset_update)
             tanh(reset_update, out=reset_update)  # halved pre-activations: sigmoid = 0.5 + 0.5 tanh
             multiply(reset_update, 0.5, out=reset_update)
@@ -290,11 +288,10 @@ class PreparedStep:
     def _rnn_kernel(self, index: int):
         gates = self.gates
         pair, (hidden, x_part) = self._pair(index), self._own(index)
-        recurrent = self._product(pair, self.recurrent[index], gates)
-        add, tanh = np.add, np.tanh
+        recurrent = self._product(pair, self.recurrent[index], gates, x_part)
+        tanh = np.tanh
 
         def step() -> None:
             recurrent()
-            add(gates, x_part, out=gates)
             tanh(gates, out=hidden)
         return step
