@@ -239,7 +239,11 @@ def main() -> None:
     parser.add_argument("--overhead-minutes", type=float, default=1.5, help="a run's time beyond its budget, for --deadline")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "cells")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "cells.json")
+    parser.add_argument("--table", action="store_true", help="print the README table of --out's result and stop")
     args = parser.parse_args()
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return
     from genseq.music.domain import MUSIC
 
     os.environ["GENSEQ_THREADS"] = "1"
@@ -280,6 +284,23 @@ def summarise(corpus: dict) -> None:
         row["seconds_to_common_nll"] = time_to(row["curve_seconds_nll"], common)
         row["cpu_seconds_to_common_nll"] = time_to(row["curve_cpu_seconds_nll"], common)
         row["best_nll_within_common_cpu_seconds"] = best_within(row["curve_cpu_seconds_nll"], common_cpu)
+
+
+def table(record: dict) -> str:
+    """The README's table from a result: one row a run."""
+    lines = ["| corpus | cell | sizing | width | params | epochs | CPU s an epoch | best NLL | best NLL in common CPU s | "
+             "train frames/s (wall) | step p50 us | CPU s to common NLL | samples worst sd unprimed / primed (real 2 halves) | "
+             "NLL from 8 inputs - all |", "|" + "---|" * 14]
+    for corpus, result in record["corpora"].items():
+        for row in result["runs"].values():
+            worst = row["samples"]["worst_sd"]
+            show = lambda value: "inf" if value is None else f"{value:.2f}"  # noqa: E731
+            lines.append(f"| {corpus} | {row['cell']} | {row['sizing'].replace('_', ' ')} | {row['hidden_size']} | {row['params']:,} | "
+                         f"{row['epochs']} | {row['cpu_seconds'] / row['epochs']:.1f} | {row['best_valid_nll']:.3f} | {show(row['best_nll_within_common_cpu_seconds'])} "
+                         f"({result['common_cpu_seconds']:.0f} s) | {row['train_frames_per_second']:,} | {row['step_p50_us']:.0f} | "
+                         f"{show(row['cpu_seconds_to_common_nll'])} | {show(worst['unprimed'])} / {show(worst['primed'])} "
+                         f"({show(worst['real_vs_real'])}) | {row['context']['gain_beyond_8_steps']:.3f} |")
+    return "\n".join(lines)
 
 
 def write(args, record: dict) -> None:
