@@ -147,11 +147,12 @@ def sample_steps(loaded: LoadedModel, primer_vectors: np.ndarray, first_step: in
         sampler = Sampler(loaded.model, encoding.head, options)
         in_bar, _ = bar_positions(signatures, encoding.steps_per_quarter, np.arange(first_step + fed, end))
         joint = loaded.model.joint
-        if joint is None and (controls.candidates > 1 or controls.epsilon > 0):
-            raise GenseqError("choosing among candidates and epsilon need a model with a joint (NADE) head", loaded.path)
+        if joint is None and (controls.candidates > 1 or controls.own_draw):
+            raise GenseqError("candidates, epsilon and a joint top_p need a model with a joint (NADE) head", loaded.path)
         nothing_given = np.zeros(joint.units if joint is not None else 0, np.float32)
-        draw = None if not controls.epsilon else (lambda index: torch.from_numpy(draw_below(
-            joint, sampler.outputs, 0, nothing_given, options.temperature, options.top_k, sampler.generator, controls.epsilon)))
+        draw = None if not controls.own_draw else (lambda index: torch.from_numpy(draw_below(
+            joint, sampler.outputs, 0, nothing_given, options.temperature, options.top_k, sampler.generator,
+            controls.epsilon, controls.top_p)))
         return sample_long_form(sampler, primer_inputs, next_input, steps, options.num_outputs, controls, in_bar == 0,
                                 joint_score(loaded.model) if joint is not None else None, on_step, draw).cpu().numpy()
     else:

@@ -92,7 +92,8 @@ def sample_clamped(loaded, encoding: OnsetRollEncoding, signatures, clamped: np.
 
     def draw(step: int) -> torch.Tensor:
         return torch.from_numpy(draw_below(loaded.model.joint, sampler.outputs, int(clamped[step]), fixed[step],
-                                           options.temperature, options.top_k, sampler.generator, controls.epsilon))
+                                           options.temperature, options.top_k, sampler.generator, controls.epsilon,
+                                           controls.top_p))
 
     def next_input(values: torch.Tensor, step: int) -> torch.Tensor:
         return torch.cat([encoding.value_vectors_torch(values), metric[step + 1].expand(len(values), -1)], dim=-1)

@@ -6,7 +6,7 @@ the defaults):
   training (a 64-bar piece at 4 steps a quarter is 8 of the piano roll's 128-step windows). Once the
   state would hold more than `window` inputs, it is rebuilt from zero by feeding the last `keep`
   inputs again: like a training window, it never holds more than `window` steps.
-- epsilon: a joint head's step drawn with epsilon truncation (genseq.music.joint_draw).
+- epsilon, top_p: a joint head's step drawn with epsilon truncation or each jump's nucleus (genseq.music.joint_draw).
 - candidates: each piece is drawn as `candidates` streams; at every bar line the stream whose last bar
   the model gives the highest likelihood is kept and copied over the others of its piece (their
   states rebuilt from the kept inputs), so a bar the model finds unlikely is dropped.
@@ -34,6 +34,7 @@ class PieceControls:
     candidates: int = 1  # streams drawn per piece, the likeliest kept at each bar line
     primer_lead_in: bool = True  # a primer follows the encoding's lead-in (START), as every training piece does
     epsilon: float = 0.0  # a joint head's unit less likely than this is not drawn (genseq.music.joint_draw)
+    top_p: float | None = None  # a joint head's jumps drawn from their nucleus (genseq.music.joint_draw.jump_nucleus)
 
     @property
     def kept(self) -> int:
@@ -41,7 +42,12 @@ class PieceControls:
 
     @property
     def active(self) -> bool:
-        return self.window is not None or self.candidates > 1 or self.epsilon > 0
+        return self.window is not None or self.candidates > 1 or self.own_draw
+
+    @property
+    def own_draw(self) -> bool:
+        """A joint head's step is drawn by genseq.music.joint_draw, not the sampler."""
+        return self.epsilon > 0 or (self.top_p is not None and self.top_p < 1.0)
 
 
 def trained_window(loaded) -> int:
