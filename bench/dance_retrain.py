@@ -7,6 +7,9 @@ asserted; the new bone spans added), so `train_dance` resumes it as if it had tr
 under the new train settings (budget, learning rate, auto-conditioning schedule).
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/dance_retrain.py --from assets/dance.pt --minutes 25 --out runs/dance_retrain
+
+--tempo LOW HIGH: tempo augmentation (genseq.motion.tempo): each epoch each clip is played at a speed
+drawn log-uniform in [1/HIGH, 1/LOW] of its own (stretched in time by a factor in [LOW, HIGH]).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from genseq.model.checkpoint import LAST, load_checkpoint, save_checkpoint  # no
 from genseq.model.recurrent import count_parameters  # noqa: E402
 from genseq.model.load import build_model  # noqa: E402
 from genseq.model.train import spec_for, train_domain  # noqa: E402
-from genseq.motion.domain import DANCE, load_motion_clips, load_motion_files, long_enough_clips, split_clips  # noqa: E402
+from genseq.motion.domain import DANCE, DanceDomain, load_motion_clips, load_motion_files, long_enough_clips, split_clips  # noqa: E402
 from genseq.motion.encode import fit_encoding  # noqa: E402
 
 CMU = REPO.parent / "shared" / "datasets" / "cmu-dance-bvh"
@@ -42,7 +45,7 @@ def write_training_clips(folder: Path, fps: float) -> None:
             save_clip(clip, folder / f"{clip.name.replace('/', '_')}.npz")
 
 
-def seed_run(start: Path, data: Path, out: Path, config: DanceConfig) -> None:
+def seed_run(start: Path, data: Path, out: Path, config: DanceConfig, tempo: tuple[float, float]) -> None:
     """out/last.pt: the start checkpoint's weights and training state, under `config`."""
     old = load_checkpoint(start, kind="dance")
     clips, _ = long_enough_clips(load_motion_files(data, config.fps)[0], config.min_clip_seconds)
@@ -60,7 +63,8 @@ def seed_run(start: Path, data: Path, out: Path, config: DanceConfig) -> None:
         "kind": spec.kind, "head": spec.head, "input_size": spec.input_size, "output_size": spec.output_size,
         "value_size": spec.value_size, "representation": spec.representation, "config": spec.config,
         "params": count_parameters(model), "state_dict": model.state_dict(),
-        "train_state": {**old["train_state"], "bad_epochs": 0}, "optimizer": optimizer.state_dict(),
+        "train_state": {**old["train_state"], "bad_epochs": 0, "tempo_augmentation": list(tempo),
+                        "warm_start": str(start)}, "optimizer": optimizer.state_dict(),
     })
 
 
@@ -71,6 +75,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--truth-steps", type=int, default=5)
     parser.add_argument("--self-steps", type=int, default=5)
+    parser.add_argument("--tempo", type=float, nargs=2, default=(1.0, 1.0), metavar=("LOW", "HIGH"),
+                        help="time-stretch factors of the tempo augmentation (1 1: none)")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "dance_retrain")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -83,8 +89,9 @@ def main() -> None:
     data = args.out / "data" / "train"
     write_training_clips(data, config.fps)
     if not (args.out / LAST).exists():
-        seed_run(args.start, data, args.out, config)
-    result = train_domain(DANCE, data, args.out, config, "cpu", show_progress=False,
+        seed_run(args.start, data, args.out, config, tuple(args.tempo))
+    print(f"tempo augmentation: stretch factors {args.tempo[0]:g} to {args.tempo[1]:g}", flush=True)
+    result = train_domain(DanceDomain(tuple(args.tempo)), data, args.out, config, "cpu", show_progress=False,
                          progress=lambda r: print(f"epoch {r['epoch']}: train {r['train_loss']:.2f} valid "
                                                   f"{r['valid_loss']:.2f} {r['seconds']:.1f}s", flush=True))
     print(f"done: {result.epochs_run} epochs, best valid {result.best_valid_loss:.3f}, {result.stopped_because}, "

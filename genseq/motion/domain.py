@@ -20,6 +20,7 @@ from genseq.motion.bvh import read_bvh, resample
 from genseq.motion.encode import DanceEncoding, MotionFeatures, fit_encoding
 from genseq.motion.skeleton import LANDMARKS
 from genseq.motion.styles import drop_styles
+from genseq.motion.tempo import random_factors, time_stretched
 from genseq.motion.video import VIDEO_SUFFIXES, extract_video
 
 BVH_SUFFIX, CLIP_SUFFIX = ".bvh", ".npz"
@@ -117,17 +118,23 @@ def split_clips(clips: list[MotionClip], seed: int, valid_fraction: float) -> tu
     return train_clips, valid_clips, f"seeded split of clips (seed {seed}, valid fraction {valid_fraction:g})"
 
 
-def mirrorer(encoding: DanceEncoding, mirror: bool, style_dropout: float = 0.0) -> Callable | None:
+def mirrorer(encoding: DanceEncoding, mirror: bool, style_dropout: float = 0.0,
+             tempo_range: tuple[float, float] = (1.0, 1.0)) -> Callable | None:
     """Epoch augmentation: each clip as it is or (with probability 1/2) its mirror image; with styles,
-    its style dropped with probability `style_dropout` (so the model also dances with none given)."""
+    its style dropped with probability `style_dropout` (so the model also dances with none given);
+    with a tempo range, each clip stretched in time by a factor drawn log-uniform in it (genseq.motion.tempo)."""
     dropout = style_dropout if encoding.styles else 0.0
-    if not mirror and not dropout:
+    stretching = tempo_range[1] > tempo_range[0] or tempo_range[0] != 1.0
+    if not mirror and not dropout and not stretching:
         return None
 
     def augment(features: list[MotionFeatures], rng: np.random.Generator) -> list[MotionFeatures]:
         flips = rng.random(len(features)) < (0.5 if mirror else 0.0)
         mirrored = [dataclasses.replace(f, **dict(zip(("values", "mask"), encoding.mirror_values(f.values, f.mask))))
                     if flip else f for f, flip in zip(features, flips)]
+        if stretching:
+            factors = random_factors(rng, len(mirrored), *tempo_range)
+            mirrored = [time_stretched(f, factor, encoding.joint_size) for f, factor in zip(mirrored, factors)]
         return drop_styles(mirrored, rng, dropout)
 
     return augment
@@ -139,6 +146,9 @@ class DanceDomain:
     kind = "dance"
     suffixes = MOTION_SUFFIXES
     noun = "videos, BVH files or .npz clips"
+
+    def __init__(self, tempo_range: tuple[float, float] = (1.0, 1.0)):
+        self.tempo_range = tempo_range  # training's tempo augmentation (bench/dance_retrain.py --tempo)
 
     def config_model(self) -> type:
         return DanceConfig
@@ -160,7 +170,8 @@ class DanceDomain:
 
     def training_source(self, representation: DanceEncoding, train_items: list, config: DanceConfig) -> AugmentedSource:
         return AugmentedSource([representation.features(c) for c in train_items], representation.piece,
-                               mirrorer(representation, config.mirror, config.style_dropout))
+                               mirrorer(representation, config.mirror, config.style_dropout,
+                                        self.tempo_range))
 
     def record(self, split: Split, config: DanceConfig) -> dict:
         return {"fps": config.fps, "train_seconds_of_motion": round(sum(c.seconds for c in split.train), 2)}
