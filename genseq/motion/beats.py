@@ -34,11 +34,13 @@ def mean_joint_speed(clip: MotionClip) -> np.ndarray:
     return np.where(counts > 0, speed, 0.0)
 
 
-def kinematic_beats(clip: MotionClip) -> np.ndarray:
-    """Times in seconds of the local minima of the smoothed mean joint speed (AIST++ motion beats)."""
+def kinematic_beats(clip: MotionClip, smooth_scale: float = 1.0) -> np.ndarray:
+    """Times in seconds of the local minima of the smoothed mean joint speed (AIST++ motion beats);
+    smooth_scale: the smoothing times this (the beats a clip will show once played at that rate)."""
     if clip.num_frames < 3:
         return np.zeros(0)
-    speed = gaussian_filter1d(mean_joint_speed(clip), SMOOTH_FRAMES * clip.fps / SMOOTH_FPS, mode="nearest")
+    sigma = SMOOTH_FRAMES * clip.fps / SMOOTH_FPS * smooth_scale
+    speed = gaussian_filter1d(mean_joint_speed(clip), sigma, mode="nearest")
     minima = argrelextrema(speed, np.less)[0]
     return (minima + 1) / clip.fps  # speed[i] is the step into frame i + 1
 
@@ -162,13 +164,28 @@ def resample(clip: MotionClip, times: np.ndarray, name: str | None = None) -> Mo
     return MotionClip(positions, valid, clip.fps, list(clip.joint_names), None, name or clip.name)
 
 
+def steadied_for_rate(clip: MotionClip, rate: float) -> MotionClip:
+    """The clip low-passed for playing at `rate` < 1: slowed down, the small wobbles the beat smoothing
+    hid at its own speed would last long enough to be beats of their own (played at 0.6, a dance shows
+    about 1.5 times the beats it has, real motion capture too: bench/beat_alignment.py). A Gaussian of
+    the beat smoothing times sqrt(1 - rate^2) (in the clip's frames) keeps its beats to those it has at
+    its own speed; a clip played at rate >= 1 is kept as it is."""
+    if rate >= 1.0 or clip.num_frames < 3:
+        return clip
+    sigma = SMOOTH_FRAMES * clip.fps / SMOOTH_FPS * np.sqrt(1.0 - rate * rate)
+    positions = gaussian_filter1d(clip.positions.astype(np.float64), sigma, axis=0, mode="nearest")
+    return MotionClip(positions.astype(np.float32), clip.valid, clip.fps, list(clip.joint_names), None, clip.name)
+
+
 def warp_to_beats(clip: MotionClip, music_beats: np.ndarray, seconds: float, rate: float,
                   max_warp: float = MAX_WARP) -> MotionClip:
     """The clip time-warped so its kinematic beats land on the music beats, exactly round(seconds * fps)
-    frames long at the clip's rate."""
-    warp = plan_warp(kinematic_beats(clip), music_beats, rate, seconds, max_warp)
+    frames long at the clip's rate; for a slow song steadied first (steadied_for_rate), its beats found as
+    the played clip will show them (the beat smoothing scaled by the rate)."""
+    source = steadied_for_rate(clip, rate)
+    warp = plan_warp(kinematic_beats(source, min(rate, 1.0)), music_beats, rate, seconds, max_warp)
     frames = max(1, int(round(seconds * clip.fps)))
-    return resample(clip, warp(np.arange(frames) / clip.fps))
+    return resample(source, warp(np.arange(frames) / clip.fps))
 
 
 def source_seconds_needed(seconds: float, rate: float, max_warp: float = MAX_WARP) -> float:

@@ -88,3 +88,27 @@ def test_of_several_sampled_motions_the_best_aligned_is_kept():
     ragged = pulsing_clip(np.concatenate([[0.0], np.cumsum(rng.uniform(0.15, 1.2, 80))]), 40.0)
     index, fitted = best_fit([ragged, steady], SongBeats(music, 120.0, 12.0), 12.0)
     assert index == 1 and fitted.num_frames == 360
+
+
+def clip_of_speed(speed: np.ndarray, fps: float = 30.0) -> MotionClip:
+    """Every joint moving along x at `speed` (m/s, one value a frame)."""
+    x = np.cumsum(speed) / fps
+    positions = np.zeros((len(speed), len(LANDMARKS), 3), dtype=np.float32)
+    positions[:, :, 0] = x[:, None]
+    positions[:, :, 1] = np.linspace(0.0, 1.7, len(LANDMARKS))[None]
+    return MotionClip(positions, np.ones(positions.shape[:2], bool), fps, list(LANDMARKS), name="speed")
+
+
+def test_a_slowed_dance_keeps_its_beats_once_steadied():
+    """Speed pulsing twice a second with a 7 Hz ripple: at its own speed the beat smoothing hides the
+    ripple; played at half speed the ripple (3.5 Hz) would add beats of its own, unless steadied first."""
+    time = np.arange(600) / 30.0
+    clip = clip_of_speed(1.0 + 0.5 * np.cos(2 * np.pi * 2.0 * time) + 0.3 * np.cos(2 * np.pi * 7.0 * time))
+    own = len(mb.kinematic_beats(clip)) / clip.seconds
+    played = lambda c: mb.resample(c, np.arange(1180) / 30.0 * 0.5)  # noqa: E731
+    slowed = len(mb.kinematic_beats(played(clip))) / (1180 / 30.0 * 0.5)  # beats a second of the source
+    steadied = len(mb.kinematic_beats(played(mb.steadied_for_rate(clip, 0.5)))) / (1180 / 30.0 * 0.5)
+    assert own == pytest.approx(2.0, abs=0.1)
+    assert slowed >= 1.4 * own
+    assert steadied == pytest.approx(own, abs=0.15)
+    assert mb.steadied_for_rate(clip, 1.2) is clip
