@@ -33,12 +33,15 @@ Protocol:
 - Baseline, in the same run: the sampling and decoding as they were before this tuning
   (temperature 1, every mixture component, no low-pass, no foot locking, limbs only rigid).
 
-Settings: name=temperature,top_k[,smoothing[,plant_feet[,style]]], drawn as generation draws them
+Settings: name=temperature,top_k[,smoothing[,plant_feet[,style[,key=value...]]]], drawn as generation draws them
 (the one sampler, genseq.model.sampler, through motion.generate.sample_dance_values: top_k keeps the k most likely mixture
 components, temperature scales the spread), decoded as generation decodes (to_clip; smoothing and
 plant_feet default to its defaults; style, for a model trained with styles: none as generate without
 --dance-style, `primer` for each primer's own folder, or a style name). The first `--settings` entry
-is the headline (generate's defaults); the name `baseline` is the baseline above.
+is the headline (generate's defaults: dance_bias=1.5, genseq.motion.generate.DANCE_BIAS); the name
+`baseline` is the baseline above. key=value fields draw each frame with genseq.motion.mixture_draw's
+controls (component_temperature, spread, dance_bias, temperature_spread, drift_bias, drift_seconds,
+feed); a setting without them is drawn by the sampler itself (as generation drew before issue 20).
 
     .venv/bin/python bench/dance_quality.py [--checkpoint assets/dance.pt] [--settings default=1,0 baseline ...]
 """
@@ -70,6 +73,7 @@ from genseq.motion.skeleton import BONE_INDICES, INDEX  # noqa: E402
 from genseq.motion.domain import DANCE, load_motion_clips  # noqa: E402
 from genseq.motion.evaluate import held_out_primers  # noqa: E402
 from genseq.motion.generate import sample_dance_values  # noqa: E402
+from genseq.motion.mixture_draw import MixtureDraw  # noqa: E402
 from genseq.motion.styles import style_of  # noqa: E402
 
 CMU = REPO.parent / "shared" / "datasets" / "cmu-dance-bvh"
@@ -171,8 +175,14 @@ def generate(loaded, primers: list[MotionClip], steps: int, setting: dict, seed:
     inputs = np.stack([encoding.normalise(*(lambda f: (f.values, f.mask))(encoding.features(p))) for p in primers])
     options = SamplingOptions(temperature=setting["temperature"], top_k=setting["top_k"] or None, seed=seed)
     values = sample_dance_values(loaded, inputs, steps, options, len(primers),
-                                 style=primer_styles(loaded, primers, setting.get("style")))
+                                 style=primer_styles(loaded, primers, setting.get("style")), draw=mixture_draw(setting))
     return decode(loaded, primers, values, name, setting)
+
+
+def mixture_draw(setting: dict) -> MixtureDraw | None:
+    """The setting's own mixture draw (genseq.motion.mixture_draw), or None for the sampler's."""
+    changes = {k: setting[k] for k in DRAW_FIELDS if setting.get(k) is not None}
+    return MixtureDraw.from_temperature(setting["temperature"], **changes) if changes else None
 
 
 def freeze_ratio(clips: list[MotionClip], real: Measured) -> float:
@@ -180,18 +190,29 @@ def freeze_ratio(clips: list[MotionClip], real: Measured) -> float:
     return metrics.min_window_speed_ratio(speeds, real.speeds)
 
 
+DRAW_FIELDS = ("component_temperature", "spread", "dance_bias", "temperature_spread", "drift_bias", "drift_seconds", "feed")
+
+
 def parse_setting(text: str) -> tuple[str, dict]:
-    """'name=temperature,top_k[,smoothing[,plant_feet[,style]]]' (top_k 0: all components; smoothing in
-    frames and plant_feet 1/0 as DanceEncoding.to_clip takes them, by default its defaults; an empty
-    field keeps its default; style: none (the default, as generate without --dance-style), primer (each
-    primer's own folder) or a style name, for a model trained with styles)."""
+    """'name=temperature,top_k[,smoothing[,plant_feet[,style[,key=value...]]]]' (top_k 0: all components;
+    smoothing in frames and plant_feet 1/0 as DanceEncoding.to_clip takes them, by default its defaults;
+    an empty field keeps its default; style: none (the default, as generate without --dance-style),
+    primer (each primer's own folder) or a style name, for a model trained with styles); key=value
+    fields set genseq.motion.mixture_draw's controls: component_temperature, spread, dance_bias
+    (numbers), feed (sample or mean); unset, they follow the temperature as the sampler draws."""
     name, _, values = text.partition("=")
-    parts = values.split(",") + [""] * 5
+    fields = values.split(",")
+    draw = dict(field.split("=", 1) for field in fields if "=" in field)
+    unknown = sorted(set(draw) - set(DRAW_FIELDS))
+    if unknown:
+        raise SystemExit(f"unknown setting field(s) {unknown} in {text!r}: known {list(DRAW_FIELDS)}")
+    parts = [field for field in fields if "=" not in field] + [""] * 5
     if name == "baseline":  # the sampling and decoding before bench/dance_quality's tuning
         return name, {"temperature": 1.0, "top_k": None, "smoothing": 0.0, "plant_feet": False, "limbs_only": True}
     return name, {"temperature": float(parts[0]), "top_k": int(parts[1] or 0) or None,
                   "smoothing": float(parts[2]) if parts[2] else OUTPUT_SMOOTHING_FRAMES,
-                  "plant_feet": bool(int(parts[3])) if parts[3] else True, "style": parts[4] or None}
+                  "plant_feet": bool(int(parts[3])) if parts[3] else True, "style": parts[4] or None,
+                  **{k: (v if k == "feed" else float(v)) for k, v in draw.items() if k in DRAW_FIELDS}}
 
 
 def rounded(value):
@@ -217,8 +238,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=REPO / "assets" / "dance.pt")
     parser.add_argument("--settings", nargs="+",
-                        default=["default=1.2,0", "t1.0=1.0,0", "t1.4=1.4,0", "no_foot_locking=1.2,0,1.5,0",
-                                 "no_low_pass=1.2,0,0", "baseline"],
+                        default=["default=1.2,0,,,,dance_bias=1.5", "no_dance_bias=1.2,0",
+                                 "dance_energy=1.2,0,,,,dance_bias=1.5,component_temperature=1.4,temperature_spread=0.4",
+                                 "drifting_bias=1.2,0,,,,dance_bias=1.5,drift_bias=1.5,drift_seconds=2",
+                                 "component_t0.7=1.2,0,,,,component_temperature=0.7", "feed_means=1.2,0,,,,dance_bias=1.5,feed=mean",
+                                 "baseline"],
                         help="name=temperature,top_k[,smoothing[,plant_feet[,style]]]; the first is generate's defaults")
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -226,6 +250,8 @@ def main() -> None:
     parser.add_argument("--long-seconds", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "dance_quality.json")
+    parser.add_argument("--sets", nargs="+", default=["held_out", "second_held_out"], help="explore on fewer")
+    parser.add_argument("--no-long", action="store_true", help="skip the long dances (exploring only)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     load, started = os.getloadavg()[0], time.perf_counter()
@@ -246,16 +272,21 @@ def main() -> None:
         name, setting = parse_setting(text)
         tic = time.perf_counter()
         result = {}
-        for real_set in sets:
+        for real_set in [s for s in sets if s.name in args.sets]:
             generated = generate(loaded, primers[real_set.name], steps, setting, args.seed, name)
             result[real_set.name] = compare(Measured(generated), real_set.real, keys, real_set.reference)
             print(one_line(f"{name} {real_set.name}", result[real_set.name]), flush=True)
-        result["held_out"]["min_window_speed_ratio"] = freeze_ratio(
-            generate(loaded, long_primers, long_steps, setting, args.seed, name), sets[0].real)
+        if not args.no_long:
+            result["held_out"]["min_window_speed_ratio"] = freeze_ratio(
+                generate(loaded, long_primers, long_steps, setting, args.seed, name), sets[0].real)
         result.update(generation_seconds=time.perf_counter() - tic, sampling=setting)
         results[name] = result
-        print(f"{name:>22}: slowest 5 s window of the long dances x{result['held_out']['min_window_speed_ratio']:.2f}",
-              flush=True)
+        if not args.no_long:
+            print(f"{name:>22}: slowest 5 s window of the long dances x{result['held_out']['min_window_speed_ratio']:.2f}",
+                  flush=True)
+    if args.no_long or len(args.sets) < len(sets):
+        print(f"exploring (--sets / --no-long): no report written, {time.perf_counter() - started:.0f} s")
+        return
     write_report(args, results, sets, training, primers, long_primers, load, started)
 
 

@@ -20,11 +20,23 @@ from genseq.core.paths import bundled_checkpoint
 from genseq.model.load import LoadedModel, load_model
 from genseq.model.sampler import Sampler, sample_continuations
 from genseq.motion.domain import CLIP_SUFFIX, DANCE, read_motion_file
+from genseq.motion.mixture_draw import MixtureDraw, sample_frames
 from genseq.motion.encode import DanceEncoding, RootState, bone_lengths, root_state
 from genseq.motion.styles import check_style, style_vector
 
 Progress = Callable[[int, int], None]
 PREVIEW_SUFFIX = ".png"
+
+
+# The mixture draw at generation (bench/dance_quality.py, issue 20): the sampler's temperature sets the
+# spread and the choice of component as before, and each dance draws its own fixed offset of the
+# component logits (a per-dance latent of the sampler, genseq.motion.mixture_draw), so dances differ.
+DANCE_BIAS = 1.5
+
+
+def dance_draw(temperature: float) -> MixtureDraw:
+    """How generation draws each frame at `temperature`."""
+    return MixtureDraw.from_temperature(temperature, dance_bias=DANCE_BIAS)
 
 
 def default_dance_checkpoint() -> Path:
@@ -41,10 +53,11 @@ def style_rows(encoding: DanceEncoding, style: str | None | list, rows: int) -> 
 
 def sample_dance_values(loaded: LoadedModel, primer_inputs: np.ndarray, steps: int, options: SamplingOptions,
                         num_outputs: int = 1, progress: Callable[[int], None] | None = None,
-                        style: str | None | list = None) -> np.ndarray:
+                        style: str | None | list = None, draw: MixtureDraw | None = None) -> np.ndarray:
     """(B, steps, D) normalised values continuing a (T0, D) primer (num_outputs times) or each row of a
     (B, T0, D) batch of primers; dimensions the training data never had stay at their mean (0). A model
-    trained with styles is given `style` (a name, or one per row; None: none) beside every frame."""
+    trained with styles is given `style` (a name, or one per row; None: none) beside every frame.
+    draw: the mixture draw's controls (genseq.motion.mixture_draw; None: the sampler's own draw)."""
     encoding = loaded.representation
     known = torch.ones(encoding.value_size)
     known[encoding.unknown] = 0.0
@@ -55,6 +68,10 @@ def sample_dance_values(loaded: LoadedModel, primer_inputs: np.ndarray, steps: i
     chosen = style_rows(encoding, style, len(primer)).to(loaded.device)
     primer = torch.cat([primer, chosen[:, None, :].expand(-1, primer.shape[1], -1)], dim=-1).contiguous()
     sampler = Sampler(loaded.model, "mdn", options, encoding.value_size)
+    if draw is not None:
+        sampled = sample_frames(sampler, primer, lambda values: torch.cat([values * known, chosen], dim=-1), steps,
+                                draw, encoding.fps, options.top_k, progress)
+        return (sampled * known).cpu().numpy()
     sampled = sample_continuations(sampler, primer, lambda values, index: torch.cat([values * known, chosen], dim=-1),
                                    steps, num_outputs, progress)
     return (sampled * known).cpu().numpy()
@@ -76,7 +93,8 @@ def continue_dance(loaded: LoadedModel, primer: MotionClip | None, steps: int, o
     else:
         start = encoding.start_values if encoding.start_values is not None else encoding.mean[None, :]
         primer_inputs, origin = encoding.normalise(start), RootState()
-    sampled = sample_dance_values(loaded, primer_inputs, steps, options, num_outputs, progress, style)
+    sampled = sample_dance_values(loaded, primer_inputs, steps, options, num_outputs, progress, style,
+                                  dance_draw(options.temperature))
     return [encoding.to_clip(values, origin, lengths, f"{name}_{index:03d}") for index, values in enumerate(sampled)]
 
 
