@@ -187,6 +187,8 @@ def main() -> None:
     parser.add_argument("--no-video", action="store_true")
     parser.add_argument("--checkpoint", type=Path, default=None, help="dance model (default: the bundled one)")
     parser.add_argument("--out", type=Path, default=RESULT)
+    parser.add_argument("--only-band", choices=("slow", "medium", "fast"), default=None,
+                        help="exploring: only the songs of one tempo band (prints rows, writes no report)")
     args = parser.parse_args()
     if not TUNES.is_dir() or not CMU.is_dir():
         sys.exit(f"needs {TUNES} and {CMU} (../shared is absent)")
@@ -204,6 +206,8 @@ def main() -> None:
     rows, music_dances, plain_dances = [], [], []
     with tempfile.TemporaryDirectory(prefix="beat-bench-") as folder:
         for index, qpm, program, recording in plan:
+            if args.only_band and tempo_band(qpm) != args.only_band:
+                continue
             midi, wav = retimed_song(tunes[index], qpm, program, Path(folder))
             exact = midi_beats(midi)
             exact = SongBeats(exact.times, exact.qpm, len(_audio(wav)) / 22050, exact.source)
@@ -216,6 +220,10 @@ def main() -> None:
             print(json.dumps(row), flush=True)
         video = None if args.no_video else video_check(*retimed_song(tunes[0], 100.0, 0, Path(folder)), Path(folder),
                                                                 args.checkpoint)
+    if args.only_band:
+        for kind in ("midi", "recording"):
+            print(kind, json.dumps(banded([r for r in rows if r["kind"] == kind])[args.only_band]))
+        return
     bands = banded(rows)
     by_kind = {kind: banded([r for r in rows if r["kind"] == kind]) for kind in ("midi", "recording")}
     recorded = [r for r in rows if r["kind"] == "recording"]
