@@ -417,7 +417,8 @@ def main() -> None:
 def sweep_row(mode: dict) -> dict:
     """A sweep setting's mode: its worst statistic and every statistic's distance."""
     return {"worst_distance_sd": mode["worst_distance_sd"], "worst_statistic": mode["worst_statistic"],
-            "distance_sd": {name: row["distance_sd"] for name, row in mode["statistics"].items()}}
+            "distance_sd": {name: row["distance_sd"] for name, row in mode["statistics"].items()},
+            "generated_mean": {name: row["generated_mean"] for name, row in mode["statistics"].items()}}
 
 
 def samples_record(args, sampling: dict) -> dict:

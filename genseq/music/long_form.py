@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from genseq.model.sampler import ActiveInputs, Sampler
 
@@ -58,8 +59,11 @@ def trained_window(loaded) -> int:
 def joint_score(model) -> Score:
     """Log-likelihood of each stream's drawn step under a joint (NADE) head, at temperature 1."""
     def score(outputs: torch.Tensor, drawn: torch.Tensor) -> np.ndarray:
+        # logits_dense: NADE.logits fails on a batch with no unit on at all (a silent step in every stream)
+        drawn = drawn.float()
         with torch.no_grad():
-            return -model.joint.step_losses(outputs.float(), drawn.float()).numpy()
+            logits = model.joint.logits_dense(outputs.float(), drawn)
+            return -F.binary_cross_entropy_with_logits(logits, drawn, reduction="none").sum(-1).numpy()
     return score
 
 

@@ -82,3 +82,15 @@ def test_a_primer_is_fed_as_the_model_was_trained_start_row_first():
         assert first_step == -1 and np.array_equal(inputs[:-1], trained)
         without, step = primer_value_vectors(encoding, values, lead_in=False)
         assert step == 0 and len(without) == len(values)
+
+
+def test_the_likelihood_score_takes_silent_steps():
+    model = tiny_model()
+    outputs = torch.randn(3, model.joint.bias_size)
+    silent = torch.zeros(3, ENCODING.value_size)
+    scores = joint_score(model)(outputs, silent)
+    assert scores.shape == (3,) and np.all(scores < 0)
+    some = silent.clone()
+    some[0, 5] = 1.0
+    expected = -model.joint.step_losses(outputs, some).detach().numpy()
+    assert np.allclose(joint_score(model)(outputs, some), expected, atol=1e-4)
