@@ -116,9 +116,9 @@ def fed_inputs(encoding, primer_vectors: np.ndarray, first_step: int, signatures
     return np.concatenate([primer_vectors, metric_rows[1 : len(primer_vectors) + 1]], axis=1), metric_rows
 
 
-# a joint (piano-roll) head's jumps drawn from their 0.9 nucleus: bench/music_samples.py's sweep (runs at
+# a joint (piano-roll) head's jumps drawn from their 0.85 nucleus: bench/music_samples.py's sweep (runs at
 # top_p 0.8 / 0.9 / 0.95 / exact, epsilon, state windows: bench/results/music_samples_pianoroll.json)
-JOINT_HEAD_CONTROLS = PieceControls(top_p=0.9)
+JOINT_HEAD_CONTROLS = PieceControls(top_p=0.85)
 
 
 def default_controls(loaded: LoadedModel) -> PieceControls:
