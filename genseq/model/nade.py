@@ -46,7 +46,7 @@ class NADE(nn.Module):
         most = int(targets.sum(-1).max().item()) if len(targets) else 0
         nth_on = F.one_hot(segment, most + 1)[..., :most].to(targets.dtype) * targets.unsqueeze(-1)  # (N, K, M)
         steps = nth_on.transpose(1, 2) @ self.W  # (N, M, H): W of the 1st, 2nd, ... unit on
-        activations = hidden_bias.unsqueeze(1) + torch.cat([torch.zeros_like(steps[:, :1]), steps], 1).cumsum(1)
+        activations = hidden_bias.unsqueeze(1) + torch.cat([steps.new_zeros(len(steps), 1, steps.shape[2]), steps], 1).cumsum(1)
         readout = torch.sigmoid(activations) @ self.V.t()  # (N, M+1, K)
         return visible_bias + readout.gather(1, segment.unsqueeze(1)).squeeze(1).reshape(shape)
 

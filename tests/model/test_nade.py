@@ -41,6 +41,12 @@ def test_fast_logits_equal_the_dense_cumsum():
     assert torch.allclose(nade.logits(outputs, targets), nade.logits_dense(outputs, targets), atol=1e-4)
 
 
+def test_fast_logits_of_frames_all_silent_equal_the_dense_cumsum():
+    nade = random_nade(units=12, hidden=5)
+    outputs, silent = torch.randn(2, 3, nade.bias_size), torch.zeros(2, 3, 12)
+    assert torch.allclose(nade.logits(outputs, silent), nade.logits_dense(outputs, silent), atol=1e-5)
+
+
 def test_samples_follow_the_exact_distribution():
     nade = random_nade()
     outputs = torch.randn(1, nade.bias_size)
