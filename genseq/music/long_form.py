@@ -59,10 +59,9 @@ def trained_window(loaded) -> int:
 def joint_score(model) -> Score:
     """Log-likelihood of each stream's drawn step under a joint (NADE) head, at temperature 1."""
     def score(outputs: torch.Tensor, drawn: torch.Tensor) -> np.ndarray:
-        # logits_dense: NADE.logits fails on a batch with no unit on at all (a silent step in every stream)
         drawn = drawn.float()
         with torch.no_grad():
-            logits = model.joint.logits_dense(outputs.float(), drawn)
+            logits = model.joint.logits(outputs.float(), drawn)
             return -F.binary_cross_entropy_with_logits(logits, drawn, reduction="none").sum(-1).numpy()
     return score
 
