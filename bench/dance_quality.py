@@ -38,7 +38,7 @@ Settings: name=temperature,top_k[,smoothing[,plant_feet[,style[,key=value...]]]]
 components, temperature scales the spread), decoded as generation decodes (to_clip; smoothing and
 plant_feet default to its defaults; style, for a model trained with styles: none as generate without
 --dance-style, `primer` for each primer's own folder, or a style name). The first `--settings` entry
-is the headline (generate's defaults: dance_bias=1.5, genseq.motion.generate.DANCE_BIAS); the name
+is the headline (generate's defaults: dance_bias=1.5, genseq.core.options.DANCE_VARIETY, generate's --variety); the name
 `baseline` is the baseline above. key=value fields draw each frame with genseq.motion.mixture_draw's
 controls (component_temperature, spread, dance_bias, temperature_spread, drift_bias, drift_seconds,
 feed); a setting without them is drawn by the sampler itself (as generation drew before issue 20).

@@ -172,6 +172,7 @@ def eval_dance_cmd(
     as_json: bool = typer.Option(False, "--json"), seconds: float = option_for(EvalDanceOptions, "seconds"),
     num_samples: int = option_for(EvalDanceOptions, "num_samples"),
     temperature: float = option_for(EvalDanceOptions, "temperature"),
+    variety: float = option_for(EvalDanceOptions, "variety"),
     top_k: Optional[int] = option_for(EvalDanceOptions, "top_k"),
     top_p: Optional[float] = option_for(EvalDanceOptions, "top_p"), seed: int = option_for(EvalDanceOptions, "seed"),
     device: Optional[str] = option_for(EvalDanceOptions, "device"),
@@ -180,7 +181,7 @@ def eval_dance_cmd(
     from genseq.motion.evaluate import evaluate_dance
 
     options = EvalDanceOptions.build(checkpoint=str(checkpoint), data=str(data), seconds=seconds, num_samples=num_samples,
-                      temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, device=device)
+                      temperature=temperature, variety=variety, top_k=top_k, top_p=top_p, seed=seed, device=device)
     print_metrics(evaluate_dance(options), as_json)
 
 
@@ -283,6 +284,7 @@ def generate_dance_cmd(
     music: Optional[Path] = option_for(GenerateDanceOptions, "music"),
     whole_song: bool = option_for(GenerateDanceOptions, "whole_song"),
     dance_style: Optional[str] = option_for(GenerateDanceOptions, "dance_style"),
+    variety: float = option_for(GenerateDanceOptions, "variety"),
 ) -> None:
     """New dance motion, optionally continuing your own clip or dancing to a song, as a video that plays in browsers."""
     from genseq.compose.dance_to_music import make_dance
@@ -291,7 +293,7 @@ def generate_dance_cmd(
                       temperature=temperature, top_k=top_k, top_p=top_p, num_outputs=num_outputs,
                       keypoints_out=as_text(keypoints_out), size=size, camera=camera, preview=preview, device=device,
                       style=style, music=as_text(music), whole_song=whole_song, fps=fps, theme=theme, background=background, cover=cover,
-                      dance_style=dance_style)
+                      dance_style=dance_style, variety=variety)
     with tqdm(unit="frame", desc="sample", disable=None) as bar:
         say_written(make_dance(options, advance_to(bar)))
 

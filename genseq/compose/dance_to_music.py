@@ -70,7 +70,7 @@ def sample_for_song(loaded: LoadedModel, primer: MotionClip | None, seconds: flo
     steps = max(2, round(source_seconds_needed(seconds, MAX_RATE) * loaded.representation.fps))
     on_step = None if progress is None else (lambda done: progress(done, steps))
     return continue_dance(loaded, primer, steps, options, options.num_outputs * candidates, on_step,
-                          style=options.dance_style)
+                          style=options.dance_style, variety=options.variety)
 
 
 def song_rate(clip: MotionClip, beats: SongBeats) -> float:

@@ -96,7 +96,7 @@ def evaluate_dance(options: EvalDanceOptions) -> dict:
     primers = held_out_primers(real, options.num_samples, options.seed)
     steps = max(2, round(options.seconds * fps))
     generated = [continue_dance(loaded, primer, steps, options.model_copy(update={"seed": options.seed + index}),
-                                name=f"sample_{index:03d}")[0]
+                                name=f"sample_{index:03d}", variety=options.variety)[0]
                  for index, primer in enumerate(primers)]
     generated_lengths = [metrics.bone_length_error(c.positions, c.valid, BONE_INDICES) for c in generated]
     real_summary = summarise(real)

@@ -15,7 +15,7 @@ from genseq.core.atomic import OutputGroup, atomic_outputs, check_output_paths, 
 from genseq.core.errors import GenseqError
 from genseq.core.files import numbered
 from genseq.core.motion import MotionClip, save_clip
-from genseq.core.options import GenerateDanceOptions, SamplingOptions
+from genseq.core.options import DANCE_VARIETY, GenerateDanceOptions, SamplingOptions
 from genseq.core.paths import bundled_checkpoint
 from genseq.model.load import LoadedModel, load_model
 from genseq.model.sampler import Sampler, sample_continuations
@@ -28,15 +28,12 @@ Progress = Callable[[int, int], None]
 PREVIEW_SUFFIX = ".png"
 
 
-# The mixture draw at generation (bench/dance_quality.py, issue 20): the sampler's temperature sets the
-# spread and the choice of component as before, and each dance draws its own fixed offset of the
-# component logits (a per-dance latent of the sampler, genseq.motion.mixture_draw), so dances differ.
-DANCE_BIAS = 1.5
-
-
-def dance_draw(temperature: float) -> MixtureDraw:
-    """How generation draws each frame at `temperature`."""
-    return MixtureDraw.from_temperature(temperature, dance_bias=DANCE_BIAS)
+def dance_draw(temperature: float, variety: float = DANCE_VARIETY) -> MixtureDraw:
+    """How generation draws each frame (bench/dance_quality.py, issue 20): the sampler's temperature sets the
+    spread and the choice of component as before, and each dance draws its own fixed offset of the
+    component logits, sd `variety` (a per-dance latent of the sampler, genseq.motion.mixture_draw), so
+    dances differ."""
+    return MixtureDraw.from_temperature(temperature, dance_bias=variety)
 
 
 def default_dance_checkpoint() -> Path:
@@ -79,10 +76,10 @@ def sample_dance_values(loaded: LoadedModel, primer_inputs: np.ndarray, steps: i
 
 def continue_dance(loaded: LoadedModel, primer: MotionClip | None, steps: int, options: SamplingOptions,
                    num_outputs: int = 1, progress: Callable[[int], None] | None = None,
-                   name: str = "dance", style: str | None = None) -> list[MotionClip]:
+                   name: str = "dance", style: str | None = None, variety: float = DANCE_VARIETY) -> list[MotionClip]:
     """Sample `steps` new frames after the primer (or after the training snippet stored in the checkpoint),
-    starting where the primer stops, in `style` (None: none asked); limbs keep the primer's lengths (else
-    the training data's)."""
+    starting where the primer stops, in `style` (None: none asked), each dance with its own preference
+    among the mixture's components (sd `variety`); limbs keep the primer's lengths (else the training data's)."""
     encoding = loaded.representation
     lengths = dict(encoding.bone_lengths)
     if primer is not None:
@@ -94,7 +91,7 @@ def continue_dance(loaded: LoadedModel, primer: MotionClip | None, steps: int, o
         start = encoding.start_values if encoding.start_values is not None else encoding.mean[None, :]
         primer_inputs, origin = encoding.normalise(start), RootState()
     sampled = sample_dance_values(loaded, primer_inputs, steps, options, num_outputs, progress, style,
-                                  dance_draw(options.temperature))
+                                  dance_draw(options.temperature, variety))
     return [encoding.to_clip(values, origin, lengths, f"{name}_{index:03d}") for index, values in enumerate(sampled)]
 
 
@@ -111,7 +108,7 @@ def generate_dance(options: GenerateDanceOptions, progress: Progress | None = No
     steps = max(1, round(options.seconds * loaded.representation.fps))
     on_step = None if progress is None else (lambda done: progress(done, steps))
     return continue_dance(loaded, load_primer(loaded, options.primer), steps, options, options.num_outputs, on_step,
-                          style=options.dance_style)
+                          style=options.dance_style, variety=options.variety)
 
 
 def write_dance_outputs(clips: list[MotionClip], video_out: Path | None, keypoints_out: Path | None,
