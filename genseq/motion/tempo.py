@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from genseq.core.motion import interpolate_frames
 from genseq.motion.encode import MotionFeatures, ROOT_SIZE
 
 PER_FRAME_ROOT = (0, 1, 3)  # root velocity lateral, forward, heading change (not the root height)
@@ -25,18 +26,16 @@ def rate_columns(joint_size: int, value_size: int) -> np.ndarray:
 
 
 def time_stretched(features: MotionFeatures, factor: float, joint_size: int) -> MotionFeatures:
-    """The features at `factor` times the duration (linear interpolation; a value is known where
-    both of its neighbours are)."""
+    """The features at `factor` times the duration (linear interpolation, genseq.core.motion's; a value
+    is known where both of its neighbours are, or where it falls on a known frame)."""
     values, mask = features.values, features.mask
     frames = len(values)
     new_frames = max(2, int(round(frames * factor)))
     if new_frames == frames or frames < 2:
         return features
     where = np.linspace(0.0, frames - 1.0, new_frames)
-    before = np.floor(where).astype(int).clip(0, frames - 2)
-    part = (where - before)[:, None]
-    stretched = values[before] * (1.0 - part) + values[before + 1] * part
-    known = mask[before] & (mask[before + 1] | (part < 1e-6))
+    stretched = interpolate_frames(values.astype(np.float32), where)
+    known = interpolate_frames(mask.astype(np.float32), where) > 1.0 - 1e-6
     columns = rate_columns(joint_size, values.shape[1])
     stretched[:, columns] /= factor
     return dataclasses.replace(features, values=stretched.astype(np.float32), mask=known)
