@@ -67,7 +67,7 @@ def sample_dance_values(loaded: LoadedModel, primer_inputs: np.ndarray, steps: i
     sampler = Sampler(loaded.model, "mdn", options, encoding.value_size)
     if draw is not None:
         sampled = sample_frames(sampler, primer, lambda values: torch.cat([values * known, chosen], dim=-1), steps,
-                                draw, encoding.fps, options.top_k, progress)
+                                draw, encoding.fps, options.top_k, progress, options.top_p)
         return (sampled * known).cpu().numpy()
     sampled = sample_continuations(sampler, primer, lambda values, index: torch.cat([values * known, chosen], dim=-1),
                                    steps, num_outputs, progress)

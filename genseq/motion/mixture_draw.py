@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from genseq.model.heads import split_mdn
+from genseq.model.heads import filter_logits, split_mdn
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,15 @@ class MixtureDraw:
 
 
 def draw_frames(outputs: torch.Tensor, value_size: int, draw: MixtureDraw, bias: torch.Tensor,
-                generator: torch.Generator, top_k: int | None = None,
+                generator: torch.Generator, top_k: int | None = None, top_p: float | None = None,
                 temperature: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(drawn values, the chosen components' means), each (B, D), from (B, O) mixture outputs;
-    temperature: (B, 1) each row's component temperature (default: the draw's)."""
+    """(drawn values, the chosen components' means), each (B, D), from (B, O) mixture outputs, the
+    components cut to top_k and top_p as heads.sample cuts them; temperature: (B, 1) each row's
+    component temperature (default: the draw's)."""
     log_weights, means, log_sigmas = split_mdn(outputs, value_size)
     if temperature is None:
         temperature = torch.tensor(draw.component_temperature)
-    logits = (log_weights + bias) / temperature.clamp(min=1e-4)
-    if top_k:
-        kth = torch.topk(logits, min(top_k, logits.shape[-1]), dim=-1).values[..., -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+    logits = filter_logits((log_weights + bias) / temperature.clamp(min=1e-4), top_k, top_p)
     chosen = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator)
     pick = chosen.unsqueeze(-1).expand(-1, 1, value_size)
     mean, log_sigma = means.gather(1, pick).squeeze(1), log_sigmas.gather(1, pick).squeeze(1)
@@ -66,7 +64,7 @@ def draw_frames(outputs: torch.Tensor, value_size: int, draw: MixtureDraw, bias:
 
 def sample_frames(sampler, primer: torch.Tensor, next_input: Callable[[torch.Tensor], torch.Tensor], steps: int,
                   draw: MixtureDraw, fps: float, top_k: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> torch.Tensor:
+                  progress: Callable[[int], None] | None = None, top_p: float | None = None) -> torch.Tensor:
     """(B, steps, D) frames continuing each row of a (B, T0, F) primer batch, drawn by `draw` from
     `sampler`'s outputs (its generator seeds the draws)."""
     sampler.feed(primer)
@@ -83,7 +81,7 @@ def sample_frames(sampler, primer: torch.Tensor, next_input: Callable[[torch.Ten
         if draw.drift_bias:
             drift = keep * drift + np.sqrt(1 - keep * keep) * draw.drift_bias * torch.randn(drift.shape, generator=generator)
         value, mean = draw_frames(sampler.outputs.float(), value_size, draw, bias + drift, generator, top_k,
-                                  temperature)
+                                  top_p, temperature)
         frames.append(value)
         if progress:
             progress(index + 1)

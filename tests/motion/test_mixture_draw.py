@@ -43,3 +43,11 @@ def test_a_dance_bias_moves_each_dance_to_its_own_components():
     bias = torch.tensor([[0.0, 5.0, 0.0]]).expand(4000, K)
     chosen = components_chosen(MixtureDraw(dance_bias=1.0), bias)
     assert (chosen == 1).mean() > 0.9
+
+
+def test_top_p_cuts_the_components_to_their_nucleus():
+    _, mean = draw_frames(outputs(4000), D, MixtureDraw(), torch.zeros(4000, K), torch.Generator().manual_seed(2),
+                          top_p=0.8)
+    chosen = (mean[:, 0] / 10).round().long().numpy()
+    assert set(chosen) == {0, 1}  # 0.7 + 0.2 reach 0.8; the 0.1 component is cut
+    assert abs(float((chosen == 0).mean()) - 0.7 / 0.9) < 0.03
